@@ -1,0 +1,105 @@
+/**
+ * Errors the strategy hands to `this.error(...)`, and the fail codes it hands to `this.fail(...)`.
+ * Every error has a stable `code` an application can switch on, the operator's HTTP `status`
+ * whenever a response came back, and never any secret (token, JWT, code, key) in its text.
+ */
+
+/** Longest operator-supplied text (OAuth `error_description`, CAMARA `message`) kept in an error or info. */
+export const MAX_OPERATOR_TEXT = 256;
+
+/** Cuts operator-supplied text so a hostile or broken gateway cannot flood logs through us. */
+export function cutOperatorText(text: string): string {
+  return text.length > MAX_OPERATOR_TEXT ? `${text.slice(0, MAX_OPERATOR_TEXT - 1)}…` : text;
+}
+
+export interface NumberVerificationErrorOptions {
+  /** Stable machine-readable code, e.g. `timeout`, `invalid_client`, `UNAUTHENTICATED`. */
+  code: string;
+  /** HTTP status of the operator's response, when one came back. */
+  status?: number | undefined;
+  cause?: unknown;
+}
+
+/** Base class of every error this package produces. */
+export class NumberVerificationError extends Error {
+  readonly code: string;
+  readonly status?: number;
+
+  constructor(message: string, options: NumberVerificationErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = cutOperatorText(options.code);
+    if (options.status !== undefined) this.status = options.status;
+  }
+}
+
+/** The operator redirected back with an OAuth `error` (RFC 6749 §4.1.2.1) other than `access_denied`. */
+export class AuthorizationError extends NumberVerificationError {
+  /** The operator's `error_description`, cut to {@link MAX_OPERATOR_TEXT} characters. */
+  readonly description?: string;
+
+  constructor(
+    message: string,
+    options: NumberVerificationErrorOptions & { description?: string | undefined },
+  ) {
+    super(message, options);
+    if (options.description !== undefined) this.description = cutOperatorText(options.description);
+  }
+}
+
+/** The token endpoint (RFC 6749 §4.1.3) failed, timed out or answered something unusable. */
+export class TokenError extends NumberVerificationError {}
+
+/** The Number Verification `/verify` endpoint failed, timed out or answered something unusable. */
+export class VerificationError extends NumberVerificationError {}
+
+/** Transport-level codes shared by the token and verify legs. */
+export type TransportErrorCode = 'timeout' | 'network_error' | 'response_too_large';
+
+/**
+ * The user-facing outcomes passed to `fail(info, status)`: `info.code` is one of these keys.
+ * The README's fail-code table is written from this map.
+ */
+export const FAILURES = {
+  invalid_phone_number: {
+    status: 400,
+    message:
+      'Enter your mobile number in international format, starting with + and the country code.',
+  },
+  invalid_state: {
+    status: 403,
+    message:
+      'This sign-in link is no longer valid (it expired, was already used, or was started in another browser). Please start again.',
+  },
+  access_denied: {
+    status: 403,
+    message:
+      'Your mobile operator could not confirm your number. Please try again or use another sign-in method.',
+  },
+  invalid_grant: {
+    status: 403,
+    message: 'The sign-in attempt expired or was already used. Please start again.',
+  },
+  not_verified: {
+    status: 401,
+    message: 'The phone number you entered is not the one on the SIM in this device.',
+  },
+  not_on_mobile_network: {
+    status: 403,
+    message:
+      'Your mobile operator could not see this device on its network. Turn off Wi-Fi, use mobile data, and try again.',
+  },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type FailureCode = keyof typeof FAILURES;
+
+/** The `info` object handed to `fail` by the strategy. */
+export interface FailureInfo {
+  code: FailureCode;
+  message: string;
+}
+
+export function failure(code: FailureCode): { info: FailureInfo; status: number } {
+  const { status, message } = FAILURES[code];
+  return { info: { code, message }, status };
+}
