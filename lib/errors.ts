@@ -89,6 +89,10 @@ export const FAILURES = {
     message:
       'Your mobile operator could not see this device on its network. Turn off Wi-Fi, use mobile data, and try again.',
   },
+  user_rejected: {
+    status: 401,
+    message: 'This phone number is verified, but it is not allowed to sign in here.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type FailureCode = keyof typeof FAILURES;

@@ -1,3 +1,16 @@
+export { NumberVerificationStrategy, NumberVerificationStrategy as Strategy } from './strategy.js';
+export type {
+  AuthenticateOptions,
+  StrategyOptions,
+  StrategyOptionsWithRequest,
+  VerifyCallback,
+  VerifyFunction,
+  VerifyFunctionWithRequest,
+} from './options.js';
+export type { LoginHintFormat } from './protocol/authorization-url.js';
+export { SessionStateStore } from './state/session-store.js';
+export type { SessionStateStoreOptions } from './state/session-store.js';
+export type { PendingFlow, StateStore } from './state/store.js';
 export {
   NumberVerificationError,
   AuthorizationError,
@@ -5,4 +18,10 @@ export {
   VerificationError,
   FAILURES,
 } from './errors.js';
-export type { FailureCode, FailureInfo, TransportErrorCode } from './errors.js';
+export type {
+  FailureCode,
+  FailureInfo,
+  NumberVerificationErrorOptions,
+  TransportErrorCode,
+} from './errors.js';
+export { normalizePhoneNumber, redactPhoneNumber, hashPhoneNumber } from './phone-number.js';

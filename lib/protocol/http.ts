@@ -1,0 +1,115 @@
+import { request, type Dispatcher } from 'undici';
+import type { NumberVerificationError, NumberVerificationErrorOptions } from '../errors.js';
+
+/** Largest operator response body read; anything bigger is refused, never buffered. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export interface BackChannelOptions {
+  /** One deadline, in ms, for the whole exchange: connecting, sending, headers and the full body. */
+  timeout: number;
+  dispatcher?: Dispatcher | undefined;
+}
+
+export interface BackChannelRequest {
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+  /** Describes the leg in messages, e.g. "Token request". */
+  label: string;
+  /** Makes the leg's error class (TokenError or VerificationError). */
+  makeError: (message: string, options: NumberVerificationErrorOptions) => NumberVerificationError;
+}
+
+export interface BackChannelResponse {
+  status: number;
+  /** The parsed body when the response is declared JSON and parses; otherwise `undefined`. */
+  json: unknown;
+}
+
+/**
+ * POSTs to the operator and reads the JSON answer. Never retried: the authorization code and the
+ * access token it carries are single-use. Transport failures become the leg's error class with
+ * code `timeout`, `network_error` or `response_too_large`; the request itself (with its secrets)
+ * never appears in them.
+ */
+export async function postToOperator(
+  req: BackChannelRequest,
+  options: BackChannelOptions,
+): Promise<BackChannelResponse> {
+  const signal = AbortSignal.timeout(options.timeout);
+  let status: number | undefined;
+  let received: { text: string | undefined; contentType: string | string[] | undefined };
+  try {
+    const response = await request(req.url, {
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+      signal,
+      dispatcher: options.dispatcher,
+    });
+    status = response.statusCode;
+    received = {
+      text: await readCapped(response.body, response.headers['content-length']),
+      contentType: response.headers['content-type'],
+    };
+  } catch (err) {
+    if (signal.aborted) {
+      throw req.makeError(`${req.label} timed out after ${options.timeout} ms`, {
+        code: 'timeout',
+        status,
+      });
+    }
+    throw req.makeError(`${req.label} failed: ${describeNetworkError(err)}`, {
+      code: 'network_error',
+      status,
+      cause: err,
+    });
+  }
+  if (received.text === undefined) {
+    throw req.makeError(`${req.label}: response larger than ${MAX_RESPONSE_BYTES} bytes refused`, {
+      code: 'response_too_large',
+      status,
+    });
+  }
+  return { status, json: parseJson(received.text, received.contentType) };
+}
+
+/** Reads the body up to {@link MAX_RESPONSE_BYTES}; `undefined` (body discarded) when larger. */
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  contentLength: string | string[] | undefined,
+): Promise<string | undefined> {
+  if (typeof contentLength === 'string' && Number(contentLength) > MAX_RESPONSE_BYTES) {
+    body.destroy();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// RFC 6749 §5.1 and CAMARA both answer `application/json`; problem+json (RFC 7807) also counts.
+function parseJson(text: string, contentType: string | string[] | undefined): unknown {
+  const type = (Array.isArray(contentType) ? contentType[0] : contentType)?.toLowerCase() ?? '';
+  if (!/^application\/([\w.-]+\+)?json\b/.test(type)) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function describeNetworkError(err: unknown): string {
+  if (!(err instanceof Error)) return 'unknown error';
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code} (${err.message})` : err.message;
+}

@@ -1,0 +1,32 @@
+import type { Request } from 'express';
+
+/**
+ * Everything the callback needs, saved on the first leg. It is the only memory between the two
+ * legs: nothing but `code`, `state`, `error` and `error_description` is read from the callback.
+ */
+export interface PendingFlow {
+  /** The OAuth `state` value (RFC 6749 §10.12): ≥ 128 random bits, base64url. */
+  state: string;
+  /** The normalised E.164 number the user typed; the only number ever sent to `/verify`. */
+  phoneNumber: string;
+  /** The exact `redirect_uri` sent to the authorization endpoint (RFC 6749 §4.1.3 requires it again). */
+  callbackURL: string;
+  /** Application data from `authenticate(name, { state })`, handed back as `info.state`. */
+  appState?: Record<string, unknown>;
+  /** Epoch milliseconds after which the flow is refused. */
+  expiresAt: number;
+}
+
+/**
+ * Where pending flows live between the redirect and the callback.
+ *
+ * A store must bind each flow to the browser that started it (the default {@link SessionStateStore}
+ * does so by living in the session): a store shared across browsers turns `state` into a bearer
+ * ticket and re-opens login CSRF.
+ */
+export interface StateStore {
+  /** Persists the flow; the redirect to the operator follows only once this resolves. */
+  save(req: Request, flow: PendingFlow): Promise<void>;
+  /** Returns the flow saved under `state` and deletes it, so that it is returned at most once. */
+  take(req: Request, state: string): Promise<PendingFlow | undefined>;
+}
