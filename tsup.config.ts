@@ -5,9 +5,10 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'lib/index.ts',
+    'sandbox/index': 'lib/sandbox/index.ts',
   },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'lib/index.ts' } },
+  dts: { entry: { index: 'lib/index.ts', 'sandbox/index': 'lib/sandbox/index.ts' } },
   tsconfig: 'tsconfig.build.json',
   target: 'node20',
   platform: 'node',

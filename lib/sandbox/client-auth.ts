@@ -1,0 +1,74 @@
+import { decodeJwt, jwtVerify } from 'jose';
+import type { RegisteredApplication } from './applications.js';
+import type { SandboxContext } from './context.js';
+
+/** Clock skew tolerated on `iat` and `exp`. */
+export const CLOCK_SKEW_SECONDS = 30;
+
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+
+export type ClientAuthResult =
+  { ok: true; application: RegisteredApplication } | { ok: false; description: string };
+
+/**
+ * Vonage's client authentication on /oauth2/token: `Authorization: Bearer <application JWT>`,
+ * RS256-signed with the application's private key, claims `application_id`, `iat`, `exp`, `jti`
+ * (as @vonage/jwt `tokenGenerate` mints them). Stricter than RFC 6749 §2.3 needs: every JWT
+ * is single-use (`jti` replay set), short-lived and not issued in the future.
+ */
+export async function authenticateClient(
+  ctx: SandboxContext,
+  authorization: string | undefined,
+): Promise<ClientAuthResult> {
+  const match = authorization === undefined ? null : BEARER.exec(authorization);
+  const jwt = match?.[1];
+  if (jwt === undefined) {
+    return { ok: false, description: 'Authorization: Bearer <application JWT> is required' };
+  }
+  let applicationId: unknown;
+  try {
+    applicationId = decodeJwt(jwt).application_id;
+  } catch {
+    return { ok: false, description: 'the bearer credential is not a JWT' };
+  }
+  const application =
+    typeof applicationId === 'string' ? ctx.applications.get(applicationId) : undefined;
+  if (application === undefined) {
+    return { ok: false, description: 'application_id is missing or not a registered application' };
+  }
+  const now = ctx.clock();
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(jwt, application.publicKey, {
+      algorithms: ['RS256'],
+      requiredClaims: ['iat', 'exp', 'jti'],
+      currentDate: new Date(now),
+      clockTolerance: CLOCK_SKEW_SECONDS,
+    }));
+  } catch {
+    return { ok: false, description: 'the JWT signature or claims are invalid or expired' };
+  }
+  const nowSeconds = now / 1000;
+  const { iat, exp, jti } = payload;
+  if (typeof iat !== 'number' || iat > nowSeconds + CLOCK_SKEW_SECONDS) {
+    return { ok: false, description: 'the JWT iat is in the future' };
+  }
+  if (
+    typeof exp !== 'number' ||
+    exp > nowSeconds + ctx.jwtMaxLifetimeSeconds + CLOCK_SKEW_SECONDS
+  ) {
+    return {
+      ok: false,
+      description: `the JWT exp is more than ${ctx.jwtMaxLifetimeSeconds} s ahead`,
+    };
+  }
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) {
+    return { ok: false, description: 'the JWT jti must be a non-empty string' };
+  }
+  const replayKey = `${application.applicationId}\u0000${jti}`;
+  if (ctx.store.seenJwtIds.has(replayKey)) {
+    return { ok: false, description: 'the JWT jti was already used' };
+  }
+  ctx.store.seenJwtIds.set(replayKey, { expiresAt: (exp + CLOCK_SKEW_SECONDS) * 1000 });
+  return { ok: true, application };
+}

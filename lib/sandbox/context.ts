@@ -1,0 +1,22 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RegisteredApplication } from './applications.js';
+import type { SandboxStore } from './store.js';
+
+/** The sandbox's configuration and state, shared by every handler. */
+export interface SandboxContext {
+  readonly applications: Map<string, RegisteredApplication>;
+  readonly devices: ReadonlyMap<string, string>;
+  readonly store: SandboxStore;
+  readonly clock: () => number;
+  readonly codeTtlMs: number;
+  readonly tokenTtlSeconds: number;
+  readonly jwtMaxLifetimeSeconds: number;
+}
+
+/** A request once its body has been read (bounded) — all a handler needs. */
+export interface SandboxRequest {
+  method: string;
+  url: URL;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}

@@ -1,0 +1,106 @@
+import type { KeyObject } from 'node:crypto';
+
+/** A Vonage application as registered in the dashboard: its ID, its public key and its redirect URIs. */
+export interface SandboxApplication {
+  applicationId: string;
+  /** PEM (SPKI `BEGIN PUBLIC KEY` or PKCS#1 `BEGIN RSA PUBLIC KEY`) or a `KeyObject`; RSA only (RS256). */
+  publicKey: string | Buffer | KeyObject;
+  /** Compared byte for byte with `redirect_uri` (RFC 6749 §3.1.2.3 simple string comparison). */
+  redirectUris: string[];
+}
+
+export interface SandboxOptions {
+  applications?: SandboxApplication[];
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** `login_hint` number → number of the SIM the "device" really holds (numbers outside `+990`). */
+  devices?: Record<string, string>;
+  /** Lifetime of an authorization code (default 60 000 ms). */
+  codeTtlMs?: number;
+  /** `expires_in` of access tokens (default 300 s). */
+  tokenTtlSeconds?: number;
+  /** Furthest `exp` accepted in a client JWT, counted from now (default 900 s, Vonage's default TTL). */
+  jwtMaxLifetimeSeconds?: number;
+  /** Clock in epoch milliseconds; tests pass a fake one to expire codes, tokens and JWTs. */
+  clock?: () => number;
+}
+
+/** The endpoints a request is reported under. */
+export type SandboxEndpoint = 'auth' | 'token' | 'verify' | 'device-phone-number' | 'other';
+
+/** The endpoints a fault can be injected into; `verify` covers the Vonage and the CAMARA v2 path. */
+export type FaultEndpoint = 'auth' | 'token' | 'verify';
+
+export interface FaultInjection {
+  endpoint: FaultEndpoint;
+  /** Answer this status instead of the real one (with a default body for the endpoint unless `body` is given). */
+  status?: number;
+  /** Answer this body: objects are sent as JSON, strings as they are. */
+  body?: string | object;
+  /** Content-Type of `body` (default `application/json` for objects, `text/plain; charset=utf-8` for strings). */
+  contentType?: string;
+  /** Extra response headers, added to whatever is answered. */
+  headers?: Record<string, string>;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /** Drop the connection before any byte of the response, or after the headers and half the body. */
+  reset?: 'before-body' | 'during-body';
+  /** Send the response body `chunkBytes` at a time, one chunk every `intervalMs`. */
+  trickle?: { chunkBytes: number; intervalMs: number };
+  /** Answer a truncated JSON document (status 200 unless `status` is given). */
+  malformedJson?: true;
+  /** Answer a valid JSON document of exactly this many bytes (status 200 unless `status` is given). */
+  oversizedBytes?: number;
+  /** `auth` only: redirect back with `?error=<error>&error_description=..&state=..` (e.g. `access_denied`). */
+  error?: string;
+  /** Apply to this many requests, then retire (default: unlimited). */
+  times?: number;
+  /** Probability (0..1) that a request gets the fault (default 1). */
+  rate?: number;
+}
+
+export interface FaultHandle {
+  /** How many requests the fault has been applied to. */
+  readonly count: number;
+  remove(): void;
+}
+
+/** One handled request; never carries tokens, codes, JWTs or full phone numbers. */
+export interface SandboxEvent {
+  endpoint: SandboxEndpoint;
+  method: string;
+  /** HTTP status answered; 0 when the connection was dropped before a status line. */
+  status: number;
+  /** e.g. `code_issued`, `invalid_client`, `token_issued`, `verified`, `not_verified`, `fault`. */
+  outcome: string;
+  durationMs: number;
+  /** The number involved, redacted with `redactPhoneNumber`. */
+  phoneNumber?: string;
+  /** True when an injected fault touched the request (latency, trickle, headers or a whole answer). */
+  faulted?: boolean;
+}
+
+export interface SandboxEndpoints {
+  authorizationURL: string;
+  tokenURL: string;
+  /** Vonage's path: `/camara/number-verification/v031/verify`. */
+  verifyURL: string;
+}
+
+export interface CamaraEndpoints {
+  verifyURL: string;
+  devicePhoneNumberURL: string;
+}
+
+export interface Sandbox {
+  listen(port?: number, host?: string): Promise<void>;
+  readonly url: string;
+  readonly endpoints: SandboxEndpoints;
+  readonly camaraEndpoints: CamaraEndpoints;
+  addApplication(application: SandboxApplication): void;
+  inject(fault: FaultInjection): FaultHandle;
+  clearFaults(): void;
+  on(event: 'request', listener: (event: SandboxEvent) => void): this;
+  off(event: 'request', listener: (event: SandboxEvent) => void): this;
+  close(): Promise<void>;
+}

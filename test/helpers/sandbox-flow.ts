@@ -1,0 +1,150 @@
+import type { Sandbox } from '../../lib/sandbox/index.js';
+import type { TestApplication } from './application-keys.js';
+import { signApplicationJwt } from './application-jwt.js';
+
+/** Vonage's scope form (purpose and API scope joined by `#`). */
+export const VONAGE_SCOPE =
+  'openid dpv:FraudPreventionAndDetection#number-verification-verify-read';
+/** CAMARA's space-separated forms. */
+export const CAMARA_VERIFY_SCOPE =
+  'openid dpv:FraudPreventionAndDetection number-verification:verify';
+export const CAMARA_SHARE_SCOPE =
+  'openid dpv:FraudPreventionAndDetection number-verification:device-phone-number:read';
+
+export interface AuthorizeOptions {
+  phoneNumber: string;
+  scope?: string;
+  state?: string;
+  redirectUri?: string;
+  /** Extra or overriding query parameters; `null` removes one. */
+  params?: Record<string, string | null>;
+}
+
+export interface AuthorizeResult {
+  status: number;
+  /** The redirect target, when the sandbox redirected. */
+  location?: URL;
+  code?: string;
+  state?: string;
+  error?: string;
+}
+
+/** The authorization URL the strategy would build. */
+export function authorizationUrl(
+  sandbox: Sandbox,
+  app: TestApplication,
+  options: AuthorizeOptions,
+): URL {
+  const url = new URL(sandbox.endpoints.authorizationURL);
+  const params: Record<string, string | null> = {
+    client_id: app.applicationId,
+    response_type: 'code',
+    scope: options.scope ?? VONAGE_SCOPE,
+    redirect_uri: options.redirectUri ?? app.redirectUri,
+    login_hint: `tel:${options.phoneNumber}`,
+    state: options.state ?? 'state-0123456789',
+    ...options.params,
+  };
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== null) url.searchParams.set(name, value);
+  }
+  return url;
+}
+
+/** Plays the device's browser on GET /oauth2/auth, without following the redirect. */
+export async function authorize(
+  sandbox: Sandbox,
+  app: TestApplication,
+  options: AuthorizeOptions,
+): Promise<AuthorizeResult> {
+  const response = await fetch(authorizationUrl(sandbox, app, options), { redirect: 'manual' });
+  await response.arrayBuffer();
+  const header = response.headers.get('location');
+  if (header === null) return { status: response.status };
+  const location = new URL(header);
+  const result: AuthorizeResult = { status: response.status, location };
+  const code = location.searchParams.get('code');
+  const state = location.searchParams.get('state');
+  const error = location.searchParams.get('error');
+  if (code !== null) result.code = code;
+  if (state !== null) result.state = state;
+  if (error !== null) result.error = error;
+  return result;
+}
+
+export interface ExchangeOptions {
+  redirectUri?: string;
+  /** Bearer credential; default a fresh application JWT. */
+  jwt?: string;
+  /** Raw form body instead of the usual one. */
+  body?: string;
+  contentType?: string;
+}
+
+/** POST /oauth2/token the way Vonage's SDKs do. */
+export async function exchangeCode(
+  sandbox: Sandbox,
+  app: TestApplication,
+  code: string,
+  options: ExchangeOptions = {},
+): Promise<Response> {
+  const jwt =
+    options.jwt ??
+    (await signApplicationJwt({ applicationId: app.applicationId, privateKey: app.privateKey }));
+  const body =
+    options.body ??
+    new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: options.redirectUri ?? app.redirectUri,
+    }).toString();
+  return fetch(sandbox.endpoints.tokenURL, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${jwt}`,
+      'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
+    },
+    body,
+  });
+}
+
+/** Runs redirect → code → token and returns the access token. */
+export async function obtainAccessToken(
+  sandbox: Sandbox,
+  app: TestApplication,
+  phoneNumber: string,
+  scope: string = VONAGE_SCOPE,
+): Promise<string> {
+  const { code } = await authorize(sandbox, app, { phoneNumber, scope });
+  if (code === undefined) throw new Error(`no code issued for ${scope}`);
+  const response = await exchangeCode(sandbox, app, code);
+  if (response.status !== 200) throw new Error(`token endpoint answered ${response.status}`);
+  const { access_token: accessToken } = (await response.json()) as { access_token: string };
+  return accessToken;
+}
+
+export interface VerifyOptions {
+  url?: string;
+  body?: unknown;
+  rawBody?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+/** POST a verify request (Vonage path by default) with the access token. */
+export async function callVerify(
+  sandbox: Sandbox,
+  accessToken: string | undefined,
+  options: VerifyOptions = {},
+): Promise<Response> {
+  const headers: Record<string, string> = {
+    'content-type': options.contentType ?? 'application/json',
+    ...options.headers,
+  };
+  if (accessToken !== undefined) headers.authorization = `Bearer ${accessToken}`;
+  return fetch(options.url ?? sandbox.endpoints.verifyURL, {
+    method: 'POST',
+    headers,
+    body: options.rawBody ?? JSON.stringify(options.body ?? {}),
+  });
+}
