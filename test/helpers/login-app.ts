@@ -1,0 +1,197 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import session from 'express-session';
+import { Passport } from 'passport';
+import { request } from 'undici';
+import supertest from 'supertest';
+import {
+  NumberVerificationStrategy,
+  type AuthenticateOptions,
+  type StrategyOptions,
+  type VerifyFunction,
+} from '../../lib/index.js';
+import { createSandbox, type Sandbox } from '../../lib/sandbox/index.js';
+
+export interface KeyPair {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  privateKeyPem: string;
+  publicKeyPem: string;
+}
+
+let cachedKeyPair: KeyPair | undefined;
+
+/** One 2048-bit RSA key pair per test process: generating one costs ~100 ms. */
+export function testKeyPair(): KeyPair {
+  if (cachedKeyPair) return cachedKeyPair;
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  cachedKeyPair = {
+    privateKey,
+    publicKey,
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+  return cachedKeyPair;
+}
+
+/** What the app's callback route answered, as JSON: the outcome Passport reported. */
+export interface CallbackOutcome {
+  outcome: 'success' | 'fail' | 'error';
+  user?: unknown;
+  info?: Record<string, unknown>;
+  status?: number;
+  error?: { name: string; code?: string; status?: number; message: string; description?: string };
+}
+
+export interface LoginAppOptions {
+  /** Overrides of the strategy options (endpoints default to the sandbox's). */
+  strategy?: Partial<StrategyOptions>;
+  verify?: VerifyFunction;
+  /** Per-request options for the first leg. */
+  authenticate?: AuthenticateOptions;
+  /** Leave out express-session. */
+  withoutSession?: boolean;
+}
+
+export interface LoginHarness {
+  sandbox: Sandbox;
+  server: Server;
+  baseURL: string;
+  callbackURL: string;
+  applicationId: string;
+  strategy: NumberVerificationStrategy;
+  /** A cookie-keeping browser stand-in. */
+  browser(): supertest.Agent;
+  /** Runs the whole flow in `browser` and returns the callback's outcome. */
+  login(phoneNumber: string, browser?: supertest.Agent): Promise<CallbackOutcome>;
+  /** First leg only: the operator URL the app redirected to. */
+  start(phoneNumber: unknown, browser?: supertest.Agent): Promise<URL>;
+  /** First leg that is expected not to redirect: the outcome it reported. */
+  startOutcome(body: object | string, browser?: supertest.Agent): Promise<CallbackOutcome>;
+  /** The operator's redirect for an authorization URL: the callback URL it sends the browser to. */
+  followOperator(authorizationURL: URL): Promise<URL>;
+  /** Delivers a callback URL to the app in `browser`. */
+  callback(callbackURL: URL | string, browser: supertest.Agent): Promise<CallbackOutcome>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real Express 5 app (express-session + passport 0.7) on 127.0.0.1 wired to a real sandbox
+ * operator on 127.0.0.1: the two talk over loopback HTTP exactly as in production.
+ */
+export async function startLoginApp(options: LoginAppOptions = {}): Promise<LoginHarness> {
+  const keys = testKeyPair();
+  const applicationId = '8b1a3e5c-5f0a-4d5b-9a57-6f1f7a2b9c10';
+  const app = express();
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const callbackURL = `${baseURL}/auth/callback`;
+
+  const sandbox = await createSandbox({
+    applications: [{ applicationId, publicKey: keys.publicKeyPem, redirectUris: [callbackURL] }],
+  });
+  await sandbox.listen(0, '127.0.0.1');
+
+  const passport = new Passport();
+  const verify: VerifyFunction =
+    options.verify ?? ((phoneNumber, done) => done(null, { id: phoneNumber }));
+  const strategy = new NumberVerificationStrategy(
+    {
+      applicationId,
+      privateKey: keys.privateKeyPem,
+      callbackURL,
+      ...sandbox.endpoints,
+      timeout: 2_000,
+      ...options.strategy,
+    } as StrategyOptions,
+    verify,
+  );
+  passport.use(strategy);
+
+  app.use(express.urlencoded({ extended: false }));
+  if (!options.withoutSession) {
+    app.use(session({ secret: 'test-secret', resave: false, saveUninitialized: false }));
+  }
+  app.use(passport.initialize());
+  // Both legs report Passport's outcome as JSON (a redirect bypasses the custom callback).
+  const reportOutcome =
+    (res: express.Response) =>
+    (err: unknown, user: unknown, info: Record<string, unknown> | undefined, status?: number) => {
+      if (err) {
+        const e = err as CallbackOutcome['error'] & Error;
+        const error = {
+          name: e.name,
+          code: e.code,
+          status: e.status,
+          message: e.message,
+          description: e.description,
+        };
+        res.status(500).json({ outcome: 'error', error } satisfies CallbackOutcome);
+        return;
+      }
+      if (!user) {
+        res.status(status ?? 401).json({ outcome: 'fail', info, status } satisfies CallbackOutcome);
+        return;
+      }
+      res.json({ outcome: 'success', user, info } satisfies CallbackOutcome);
+    };
+  // @types/passport types `state` as a string; this strategy takes an object (app data).
+  const firstLegOptions = (options.authenticate ?? {}) as Record<string, unknown>;
+  app.post('/login', (req, res, next) => {
+    passport.authenticate(strategy.name, firstLegOptions, reportOutcome(res))(req, res, next);
+  });
+  app.get('/auth/callback', (req, res, next) => {
+    passport.authenticate(strategy.name, reportOutcome(res))(req, res, next);
+  });
+
+  const harness: LoginHarness = {
+    sandbox,
+    server,
+    baseURL,
+    callbackURL,
+    applicationId,
+    strategy,
+    browser: () => supertest.agent(server),
+    async start(phoneNumber, browser = harness.browser()) {
+      const response = await browser.post('/login').type('form').send({ phoneNumber });
+      if (response.status !== 302) {
+        throw new Error(`first leg answered ${response.status}: ${response.text}`);
+      }
+      return new URL(response.headers.location as string);
+    },
+    async startOutcome(body, browser = harness.browser()) {
+      const response = await browser.post('/login').type('form').send(body);
+      return response.body as CallbackOutcome;
+    },
+    async followOperator(authorizationURL) {
+      const response = await request(authorizationURL);
+      await response.body.dump();
+      const location = response.headers.location;
+      if (response.statusCode !== 302 || typeof location !== 'string') {
+        throw new Error(`operator answered ${response.statusCode} without a redirect`);
+      }
+      return new URL(location);
+    },
+    async callback(url, browser) {
+      const target = new URL(url, baseURL);
+      const response = await browser.get(`${target.pathname}${target.search}`);
+      return response.body as CallbackOutcome;
+    },
+    async login(phoneNumber, browser = harness.browser()) {
+      const authorizationURL = await harness.start(phoneNumber, browser);
+      return harness.callback(await harness.followOperator(authorizationURL), browser);
+    },
+    async close() {
+      await sandbox.close();
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
+  };
+  return harness;
+}
