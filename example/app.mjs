@@ -1,0 +1,233 @@
+/**
+ * The example application: Express 5 + express-session + Passport with the Number Verification
+ * strategy. This is the file to copy from; start.mjs only decides which operator it talks to.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { URLSearchParams } from 'node:url';
+import express from 'express';
+import session from 'express-session';
+import { Passport } from 'passport';
+import { NumberVerificationError, NumberVerificationStrategy } from 'passport-number-verification';
+import { codeFallbackPage, errorPage, loginPage, profilePage } from './views.mjs';
+
+/**
+ * What the login page says for each fail code (`info.code`). The strategy's own `info.message`
+ * is a fine default; an application usually wants its own voice and its own next step.
+ */
+export const FAILURE_MESSAGES = {
+  invalid_phone_number:
+    'That does not look like a mobile number. Type it in international format, starting with + and the country code.',
+  not_verified:
+    'The number you typed is not the one on the SIM in this phone. Check it, or use the phone that holds it.',
+  not_on_mobile_network:
+    'We could not reach your phone through your mobile network. Turn off Wi-Fi, use mobile data, and try again.',
+  access_denied:
+    'Your mobile operator did not confirm the number. Try again, or have a code sent to you instead.',
+  invalid_state:
+    'This sign-in attempt expired or was started in another browser. Please start again.',
+  invalid_grant: 'This sign-in attempt expired or was already used. Please start again.',
+  user_rejected: 'This number is verified, but it is not allowed to sign in here.',
+};
+
+const STRATEGY = 'number-verification';
+
+/**
+ * `returnTo` comes from the browser, so it is only ever used as a same-origin path: a single `/`
+ * followed by anything but `/` or `\` (browsers treat `//host` and `/\host` as another origin).
+ */
+export function safeReturnTo(value) {
+  if (typeof value !== 'string' || value.length > 2048) return undefined;
+  // Browsers also drop tabs and newlines from URLs, so `/\t/evil.example` would become `//evil…`.
+  const hasControlCharacter = [...value].some(
+    (char) => char.charCodeAt(0) < 0x20 || char === '\x7f',
+  );
+  return /^\/(?![/\\])/.test(value) && !hasControlCharacter ? value : undefined;
+}
+
+/** In-memory users keyed by verified number. A real app looks the number up in its database. */
+function createUserStore() {
+  const byId = new Map();
+  const byPhoneNumber = new Map();
+  return {
+    findOrCreate(phoneNumber) {
+      let user = byPhoneNumber.get(phoneNumber);
+      if (!user) {
+        user = { id: randomUUID(), phoneNumber, createdAt: new Date(), signIns: 0 };
+        byId.set(user.id, user);
+        byPhoneNumber.set(phoneNumber, user);
+      }
+      user.signIns += 1;
+      return user;
+    },
+    get(id) {
+      return byId.get(id);
+    },
+  };
+}
+
+/**
+ * Builds the app.
+ * @param options the NumberVerificationStrategy options (applicationId, privateKey, callbackURL,
+ *   and in sandbox mode the sandbox's endpoints), plus:
+ *   - `sandbox`: show the sandbox's test numbers on the login page;
+ *   - `sessionSecret`: signs the session cookie (default: random, so sessions end on restart);
+ *   - `log`: where operator errors are reported (default console.error).
+ */
+export function createApp(options) {
+  const {
+    sandbox = false,
+    sessionSecret = randomBytes(32).toString('hex'),
+    log = console.error,
+    ...strategyOptions
+  } = options;
+  const users = createUserStore();
+  const callbackPath = new URL(strategyOptions.callbackURL).pathname;
+  const secureCookies = strategyOptions.callbackURL.startsWith('https:');
+
+  // A Passport instance of its own rather than the global singleton, so that several apps (tests,
+  // the demo) can live in one process. In a real app `import passport from 'passport'` is fine.
+  const passport = new Passport();
+  passport.use(
+    new NumberVerificationStrategy(strategyOptions, async (phoneNumber) => {
+      // Called only once the operator has confirmed that the device holds `phoneNumber`.
+      // An async verify returns the user (or false to refuse); it must not also call `done`.
+      return users.findOrCreate(phoneNumber);
+    }),
+  );
+  passport.serializeUser((user, done) => done(null, user.id));
+  passport.deserializeUser((id, done) => done(null, users.get(id) ?? false));
+
+  const app = express();
+  app.disable('x-powered-by');
+  // Behind a TLS-terminating tunnel or proxy (needed for real Vonage), trust it so that
+  // `req.secure` is right and the Secure session cookie is sent.
+  if (secureCookies) app.set('trust proxy', 'loopback');
+  app.use(express.urlencoded({ extended: false, limit: '4kb' }));
+  app.use(
+    session({
+      name: 'sid',
+      secret: sessionSecret,
+      resave: false,
+      // The strategy saves the session itself before redirecting to the operator.
+      saveUninitialized: false,
+      // SameSite=Lax: the operator's redirect back is a top-level GET, which still carries the
+      // cookie; cross-site POSTs (a forged login or logout) do not. The default MemoryStore is
+      // for examples only: use a real store (Redis, a database) in production.
+      cookie: { httpOnly: true, sameSite: 'lax', secure: secureCookies, maxAge: 3_600_000 },
+    }),
+  );
+  app.use(passport.session());
+
+  const render = (res, status, html) => res.status(status).type('html').send(html);
+
+  app.get('/', (req, res) => res.redirect(req.user ? '/profile' : '/login'));
+
+  app.get('/login', (req, res) => {
+    if (req.user) return res.redirect('/profile');
+    const failed = typeof req.query.failed === 'string' ? req.query.failed : undefined;
+    // Only known codes turn into text: the query string never reaches the page verbatim.
+    const message = failed && Object.hasOwn(FAILURE_MESSAGES, failed) && FAILURE_MESSAGES[failed];
+    render(
+      res,
+      200,
+      loginPage({
+        message,
+        phoneNumber: req.session.lastPhoneNumber,
+        returnTo: safeReturnTo(req.query.returnTo),
+        signedOut: req.query.signedOut === '1',
+        sandbox,
+      }),
+    );
+  });
+
+  /** Turns the strategy's outcome into a response, for both legs of the flow. */
+  const finish = (req, res, next) => (err, user, info) => {
+    if (err) return next(err);
+    if (!user) {
+      // `info` is what the strategy passed to fail(): { code, message }.
+      const code = info?.code ?? 'unknown';
+      const params = new URLSearchParams({ failed: code });
+      const returnTo = safeReturnTo(req.body?.returnTo);
+      if (returnTo) params.set('returnTo', returnTo);
+      return res.redirect(303, `/login?${params}`);
+    }
+    // req.login regenerates the session (no session fixation) and stores the user's id in it.
+    req.login(user, (loginErr) => {
+      if (loginErr) return next(loginErr);
+      // info.state is the `state` given on the first leg, kept server-side through the round trip.
+      res.redirect(303, safeReturnTo(info?.state?.returnTo) ?? '/profile');
+    });
+  };
+
+  // First leg: validates the number and redirects the browser to the operator.
+  app.post('/login', (req, res, next) => {
+    if (typeof req.body?.phoneNumber === 'string') {
+      req.session.lastPhoneNumber = req.body.phoneNumber.slice(0, 32);
+    }
+    const returnTo = safeReturnTo(req.body?.returnTo);
+    passport.authenticate(
+      STRATEGY,
+      { state: returnTo ? { returnTo } : {} },
+      finish(req, res, next),
+    )(req, res, next);
+  });
+
+  // Second leg: the operator redirects back here with ?code&state (or ?error&state).
+  app.get(callbackPath, (req, res, next) => {
+    passport.authenticate(STRATEGY, finish(req, res, next))(req, res, next);
+  });
+
+  app.get('/login/code', (req, res) => render(res, 200, codeFallbackPage({ sandbox })));
+
+  app.get('/profile', (req, res) => {
+    if (!req.user) {
+      return res.redirect(`/login?${new URLSearchParams({ returnTo: req.originalUrl })}`);
+    }
+    render(res, 200, profilePage({ user: req.user, sandbox }));
+  });
+
+  // POST, not GET: a link or an image elsewhere must not be able to sign the user out.
+  app.post('/logout', (req, res, next) => {
+    req.logout((err) => (err ? next(err) : res.redirect(303, '/login?signedOut=1')));
+  });
+
+  app.use((req, res) =>
+    render(
+      res,
+      404,
+      errorPage({
+        status: 404,
+        heading: 'Page not found',
+        detail: 'There is nothing here.',
+        sandbox,
+      }),
+    ),
+  );
+
+  // Errors (this.error in the strategy, a broken session store, ...): log the code for the
+  // operator of the site, show the user a short sentence, never a stack trace.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Express recognises error handlers by their 4 parameters.
+  app.use((err, req, res, _next) => {
+    const operatorProblem = err instanceof NumberVerificationError;
+    log(
+      `[example] ${req.method} ${req.path} failed: ${err?.name ?? 'Error'}` +
+        (operatorProblem ? ` code=${err.code}${err.status ? ` status=${err.status}` : ''}` : '') +
+        ` ${err?.message ?? ''}`,
+    );
+    const status = operatorProblem ? 502 : 500;
+    render(
+      res,
+      status,
+      errorPage({
+        status,
+        heading: 'Sign-in is not available right now',
+        detail: operatorProblem
+          ? 'We could not complete the check with your mobile operator. Please try again in a moment, or have a code sent to you instead.'
+          : 'Something went wrong on our side. Please try again.',
+        sandbox,
+      }),
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,105 @@
+/**
+ * `npm start`: serves the example on http://127.0.0.1:3000 (PORT, HOST to change).
+ *
+ * - Without Vonage credentials it runs against the local sandbox operator, in this process.
+ * - With VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH and CALLBACK_URL set it talks to the real
+ *   Vonage endpoints (see docs/example.md for the Vonage application set-up).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { ensureBuild } from './ensure-build.mjs';
+
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? '127.0.0.1';
+
+// The package is imported by name from dist/, so build before importing anything that uses it.
+ensureBuild();
+
+const { applicationId, privateKeyPath, callbackURL } = {
+  applicationId: process.env.VONAGE_APPLICATION_ID,
+  privateKeyPath: process.env.VONAGE_PRIVATE_KEY_PATH,
+  callbackURL: process.env.CALLBACK_URL,
+};
+
+let stop;
+if (applicationId) {
+  stop = await startWithVonage();
+} else {
+  stop = await startWithLocalSandbox();
+}
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping ...`);
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  });
+}
+
+async function startWithLocalSandbox() {
+  const { startWithSandbox } = await import('./with-sandbox.mjs');
+  const { url, sandbox, close } = await startWithSandbox({ port, host });
+  // The sandbox reports each request it handles (numbers redacted, no codes or tokens): print
+  // them so you can watch the back channel that the browser never sees.
+  sandbox.on('request', (event) => {
+    const number = event.phoneNumber ? ` ${event.phoneNumber}` : '';
+    console.log(
+      `  sandbox  ${event.method.padEnd(4)} ${event.endpoint.padEnd(7)} ${event.status} ${event.outcome}${number} (${Math.round(event.durationMs)} ms)`,
+    );
+  });
+  console.log(`
+Silent login example, running against the local sandbox operator (${sandbox.url}).
+
+  Open ${url}
+
+  Test numbers: +99012345678 (verified), +99012345677 (not verified),
+                +99011111199 (not on the mobile network)
+
+Set VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH and CALLBACK_URL to use real Vonage.
+Press Ctrl+C to stop.
+`);
+  return close;
+}
+
+async function startWithVonage() {
+  if (!privateKeyPath || !callbackURL) {
+    console.error(
+      'VONAGE_APPLICATION_ID is set: also set VONAGE_PRIVATE_KEY_PATH (the private.key file of the ' +
+        'Vonage application) and CALLBACK_URL (its redirect URI, e.g. https://<tunnel>/auth/number-verification/callback).',
+    );
+    process.exit(2);
+  }
+  const { createApp } = await import('./app.mjs');
+  // No endpoint options: the strategy's defaults are Vonage's production endpoints.
+  const app = createApp({
+    applicationId,
+    privateKey: readFileSync(privateKeyPath),
+    callbackURL,
+    sessionSecret: process.env.SESSION_SECRET,
+  });
+  const server = createServer(app);
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  console.log(`
+Silent login example, running against Vonage (application ${applicationId}).
+
+  Listening on http://${host}:${port}; open it through ${new URL(callbackURL).origin}
+  (the callback URL's origin, so the session cookie is the one the callback sees).
+
+Press Ctrl+C to stop.
+`);
+  return async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  };
+}
