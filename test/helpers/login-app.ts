@@ -11,6 +11,7 @@ import {
   type AuthenticateOptions,
   type StrategyOptions,
   type VerifyFunction,
+  type VerifyFunctionWithRequest,
 } from '../../lib/index.js';
 import { createSandbox, type Sandbox } from '../../lib/sandbox/index.js';
 
@@ -49,6 +50,8 @@ export interface LoginAppOptions {
   /** Overrides of the strategy options (endpoints default to the sandbox's). */
   strategy?: Partial<StrategyOptions>;
   verify?: VerifyFunction;
+  /** Use `passReqToCallback: true` with this verify function instead. */
+  verifyWithRequest?: VerifyFunctionWithRequest;
   /** Per-request options for the first leg. */
   authenticate?: AuthenticateOptions;
   /** Leave out express-session. */
@@ -97,19 +100,23 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
   await sandbox.listen(0, '127.0.0.1');
 
   const passport = new Passport();
-  const verify: VerifyFunction =
-    options.verify ?? ((phoneNumber, done) => done(null, { id: phoneNumber }));
-  const strategy = new NumberVerificationStrategy(
-    {
-      applicationId,
-      privateKey: keys.privateKeyPem,
-      callbackURL,
-      ...sandbox.endpoints,
-      timeout: 2_000,
-      ...options.strategy,
-    } as StrategyOptions,
-    verify,
-  );
+  const strategyOptions = {
+    applicationId,
+    privateKey: keys.privateKeyPem,
+    callbackURL,
+    ...sandbox.endpoints,
+    timeout: 2_000,
+    ...options.strategy,
+  };
+  const strategy = options.verifyWithRequest
+    ? new NumberVerificationStrategy(
+        { ...strategyOptions, passReqToCallback: true },
+        options.verifyWithRequest,
+      )
+    : new NumberVerificationStrategy(
+        { ...strategyOptions, passReqToCallback: false },
+        options.verify ?? ((phoneNumber, done) => done(null, { id: phoneNumber })),
+      );
   passport.use(strategy);
 
   app.use(express.urlencoded({ extended: false }));
