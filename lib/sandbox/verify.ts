@@ -113,14 +113,16 @@ function parseVerifyBody(req: SandboxRequest, version: ApiVersion): Claim | stri
     const value = record.phoneNumber;
     const pattern = version === 'v2' ? E164_PATTERN : V031_PHONE_NUMBER;
     if (typeof value !== 'string' || !pattern.test(value)) {
-      return 'phoneNumber must be an E.164 number prefixed with +';
+      return version === 'v2'
+        ? 'The phoneNumber must be an E.164 number prefixed with +'
+        : 'The phoneNumber must be an E.164 number';
     }
     return { kind: 'plain', phoneNumber: value.startsWith('+') ? value : `+${value}` };
   }
   if (keys[0] === 'hashedPhoneNumber') {
     const value = record.hashedPhoneNumber;
     if (typeof value !== 'string' || !HASHED_PHONE_NUMBER.test(value)) {
-      return 'hashedPhoneNumber must be a hex SHA-256 digest';
+      return 'The hashedPhoneNumber must be a hex SHA-256 digest';
     }
     return { kind: 'hashed', hash: value.toLowerCase() };
   }
