@@ -25,3 +25,4 @@ export type {
   TransportErrorCode,
 } from './errors.js';
 export { normalizePhoneNumber, redactPhoneNumber, hashPhoneNumber } from './phone-number.js';
+export { isSafeReturnTo } from './return-to.js';

@@ -20,6 +20,7 @@ import {
   type VerifyFunctionWithRequest,
 } from './options.js';
 import { PassportStrategyBase } from './passport-base.js';
+import { isSafeReturnTo } from './return-to.js';
 import { normalizePhoneNumber, redactPhoneNumber } from './phone-number.js';
 import { buildAuthorizationURL } from './protocol/authorization-url.js';
 import { exchangeCode } from './protocol/token.js';
@@ -91,12 +92,12 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
   ): Promise<void> {
     const phoneNumber = normalizePhoneNumber(this.requestedPhoneNumber(req, query, options));
     if (phoneNumber === undefined) return this.failWith('invalid_phone_number');
-    const appState = options.state;
-    if (appState !== undefined && !isRecord(appState)) {
+    if (options.state !== undefined && !isRecord(options.state)) {
       return this.error(
         new TypeError('NumberVerificationStrategy: the state option must be a plain object'),
       );
     }
+    const appState = withSafeReturnTo(options.state);
     const { callbackURL, stateMaxAge, store } = this._options;
     const flow: PendingFlow = {
       state: createStateValue(),
@@ -233,6 +234,19 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
     const { info, status } = failure(code);
     this.fail({ ...info }, status);
   }
+}
+
+/**
+ * Drops a `returnTo` that is not a same-origin relative path, so `info.state.returnTo` is always
+ * safe to redirect to: a crafted login link cannot turn the app into an open redirector.
+ */
+function withSafeReturnTo(
+  appState: Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
+  if (appState === undefined || !Object.hasOwn(appState, 'returnTo')) return appState;
+  if (isSafeReturnTo(appState.returnTo)) return appState;
+  debug('dropping a returnTo that is not a same-origin relative path');
+  return Object.fromEntries(Object.entries(appState).filter(([key]) => key !== 'returnTo'));
 }
 
 /** Errors that are the user's situation rather than a fault: they become `fail`, not `error`. */
