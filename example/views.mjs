@@ -21,8 +21,8 @@ const STYLE = `
   * { box-sizing: border-box; }
   body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
          background: #f5f3fa; color: #1d1b26; }
-  header { background: #1d1b26; color: #fff; padding: 14px 24px; display: flex;
-           justify-content: space-between; align-items: center; }
+  header { background: #1d1b26; color: #fff; padding: 14px 24px; display: flex; gap: 12px;
+           align-items: center; }
   header a { color: #fff; text-decoration: none; font-weight: 600; }
   .badge { font-size: 12px; background: #f5b301; color: #1d1b26; border-radius: 999px;
            padding: 2px 10px; font-weight: 600; }
@@ -43,17 +43,16 @@ const STYLE = `
   .success { background: #e8f7ee; border-color: #a9dfbd; color: #14532d; }
   .fallback { margin-top: 18px; font-size: 14px; color: var(--muted); }
   table { width: 100%; border-collapse: collapse; margin-top: 8px; font-size: 14px; }
+  a { color: var(--accent); }
   td { padding: 6px 4px; border-top: 1px solid var(--line); vertical-align: middle; }
+  td:last-child { white-space: nowrap; text-align: right; }
   code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; }
   dt { color: var(--muted); } dd { margin: 0; font-weight: 600; }
   details { margin-top: 24px; font-size: 14px; color: var(--muted); }
 `;
 
-function page({ title, body, user, sandbox }) {
-  const nav = user
-    ? `<form method="post" action="/logout"><button class="link" style="color:#fff">Sign out</button></form>`
-    : '';
+function page({ title, body, sandbox }) {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -64,9 +63,8 @@ function page({ title, body, user, sandbox }) {
 </head>
 <body>
   <header>
-    <a href="/">📱 Silent login example</a>
+    <a href="/">Silent login example</a>
     ${sandbox ? '<span class="badge">sandbox operator</span>' : ''}
-    ${nav}
   </header>
   <main>${body}</main>
 </body>
@@ -137,20 +135,28 @@ export function codeFallbackPage({ sandbox }) {
   });
 }
 
+function formatTime(date) {
+  const text = date.toLocaleString('en-GB', {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZone: 'UTC',
+  });
+  return `${text} UTC`;
+}
+
 /** The protected page: who is signed in, and how. */
 export function profilePage({ user, sandbox }) {
   return page({
     title: 'Your profile',
     sandbox,
-    user,
     body: `
     <div class="card">
       <h1>You are signed in</h1>
       <div class="alert success" role="status">Your mobile operator confirmed this number. No SMS code was sent.</div>
       <dl>
         <dt>Verified number</dt><dd data-testid="phone-number">${escapeHtml(user.phoneNumber)}</dd>
-        <dt>User ID</dt><dd><code>${escapeHtml(user.id)}</code></dd>
-        <dt>First sign-in</dt><dd>${escapeHtml(user.createdAt.toISOString())}</dd>
+        <dt>Checked by</dt><dd>${sandbox ? 'the local sandbox operator' : 'your mobile operator, via Vonage'}</dd>
+        <dt>First sign-in</dt><dd>${escapeHtml(formatTime(user.createdAt))}</dd>
         <dt>Sign-ins</dt><dd>${escapeHtml(user.signIns)}</dd>
       </dl>
       <form method="post" action="/logout" style="margin-top:24px"><button>Sign out</button></form>
