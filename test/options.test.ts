@@ -90,3 +90,17 @@ describe('constructor validation', () => {
     ).not.toThrow();
   });
 });
+
+describe('constructor overloads', () => {
+  it('binds the verify signature to passReqToCallback at compile time', () => {
+    const withRequestOptions = { ...options(), passReqToCallback: true as const };
+    const phoneOnly = (phoneNumber: string) => phoneNumber;
+    // @ts-expect-error with passReqToCallback: true, verify takes (req, phoneNumber, done)
+    expect(() => new NumberVerificationStrategy(withRequestOptions, phoneOnly)).not.toThrow();
+    const withRequest = new NumberVerificationStrategy(
+      withRequestOptions,
+      (req, phoneNumber, done) => done(null, { id: phoneNumber, ip: req.ip }),
+    );
+    expect(withRequest.name).toBe('number-verification');
+  });
+});
