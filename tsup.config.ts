@@ -6,6 +6,7 @@ export default defineConfig({
   entry: {
     index: 'lib/index.ts',
     'sandbox/index': 'lib/sandbox/index.ts',
+    'sandbox/cli': 'lib/sandbox/cli.ts',
   },
   format: ['esm', 'cjs'],
   dts: { entry: { index: 'lib/index.ts', 'sandbox/index': 'lib/sandbox/index.ts' } },

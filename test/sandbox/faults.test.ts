@@ -175,3 +175,111 @@ describe('request events', () => {
     }
   });
 });
+
+describe('fault kinds', () => {
+  it('malformedJson answers truncated JSON', async () => {
+    running.sandbox.inject({ endpoint: 'token', malformedJson: true });
+    const response = await exchangeCode(running.sandbox, running.app, await freshCode());
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    await expect(response.json()).rejects.toThrow(SyntaxError);
+  });
+
+  it('oversizedBytes answers a valid JSON document of exactly that size', async () => {
+    running.sandbox.inject({ endpoint: 'verify', oversizedBytes: 200_000 });
+    const response = await callVerify(running.sandbox, 'x', { body: { phoneNumber: PHONE } });
+    expect(response.headers.get('content-length')).toBe('200000');
+    const text = await response.text();
+    expect(text.length).toBe(200_000);
+    expect(JSON.parse(text)).toHaveProperty('padding');
+  });
+
+  it('reset during-body sends the headers, then drops the connection', async () => {
+    const token = await obtainAccessToken(running.sandbox, running.app, PHONE);
+    running.sandbox.inject({ endpoint: 'verify', reset: 'during-body' });
+    const response = await callVerify(running.sandbox, token, { body: { phoneNumber: PHONE } });
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow();
+  });
+
+  it('a trickle slower than the client timeout makes the client time out', async () => {
+    running.sandbox.inject({
+      endpoint: 'verify',
+      status: 500,
+      trickle: { chunkBytes: 4, intervalMs: 2_000 },
+    });
+    const started = performance.now();
+    await expect(
+      fetch(running.sandbox.endpoints.verifyURL, {
+        method: 'POST',
+        body: '{}',
+        signal: AbortSignal.timeout(200),
+      }).then((r) => r.text()),
+    ).rejects.toThrow();
+    expect(performance.now() - started).toBeLessThan(1_500);
+  });
+
+  it('a fast trickle still delivers the whole real answer', async () => {
+    const token = await obtainAccessToken(running.sandbox, running.app, PHONE);
+    running.sandbox.inject({ endpoint: 'verify', trickle: { chunkBytes: 5, intervalMs: 2 } });
+    const response = await callVerify(running.sandbox, token, { body: { phoneNumber: PHONE } });
+    expect(await response.json()).toEqual({ devicePhoneNumberVerified: true });
+  });
+
+  it('error: access_denied redirects back with the error and state, no code', async () => {
+    const fault = running.sandbox.inject({ endpoint: 'auth', error: 'access_denied', times: 1 });
+    const result = await authorize(running.sandbox, running.app, {
+      phoneNumber: PHONE,
+      state: 'state-abcdefgh',
+    });
+    expect(result.status).toBe(302);
+    expect(result.error).toBe('access_denied');
+    expect(result.state).toBe('state-abcdefgh');
+    expect(result.location?.searchParams.get('error_description')).toBeTruthy();
+    expect(result.code).toBeUndefined();
+    expect(fault.count).toBe(1);
+  });
+
+  it('error: still never redirects to an unregistered redirect_uri', async () => {
+    running.sandbox.inject({ endpoint: 'auth', error: 'access_denied' });
+    const result = await authorize(running.sandbox, running.app, {
+      phoneNumber: PHONE,
+      redirectUri: 'http://evil.example/cb',
+    });
+    expect(result.status).toBe(400);
+    expect(result.location).toBeUndefined();
+  });
+
+  it('rate applies a fault to about that fraction of requests', async () => {
+    const never = running.sandbox.inject({ endpoint: 'verify', status: 500, rate: 0 });
+    const half = running.sandbox.inject({ endpoint: 'verify', status: 503, rate: 0.5 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const response = await callVerify(running.sandbox, 'unknown', { body: {} });
+      await response.arrayBuffer();
+      statuses.push(response.status);
+    }
+    expect(never.count).toBe(0);
+    expect(half.count).toBeGreaterThan(50);
+    expect(half.count).toBeLessThan(150);
+    expect(statuses.filter((s) => s === 503).length).toBe(half.count);
+    expect(statuses.filter((s) => s === 401).length).toBe(200 - half.count);
+  });
+
+  it('close() is prompt even while a response trickles', async () => {
+    const local = await startSandbox();
+    local.sandbox.inject({
+      endpoint: 'verify',
+      status: 500,
+      trickle: { chunkBytes: 1, intervalMs: 10_000 },
+    });
+    const pending = fetch(local.sandbox.endpoints.verifyURL, { method: 'POST', body: '{}' }).then(
+      (r) => r.text(),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    await local.sandbox.close();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await expect(pending).rejects.toThrow();
+  });
+});

@@ -1,0 +1,152 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SandboxServer } from './server.js';
+import type { Sandbox, SandboxApplication, SandboxEvent } from './types.js';
+
+export const USAGE = `Usage: number-verification-sandbox [--port 4010] [--host 127.0.0.1]
+  [--application-id ID --public-key FILE --redirect-uri URI [--redirect-uri URI]...]...
+  [--tls-key FILE --tls-cert FILE] [--keys-dir .sandbox-keys]
+With no --application-id, a demo application is created and its private key written to --keys-dir.`;
+
+const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
+
+export interface CliIo {
+  log: (line: string) => void;
+  /** Where SIGINT/SIGTERM arrive (the process, or a stand-in in tests). */
+  signals: { once(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown };
+  cwd: string;
+}
+
+export interface CliHandle {
+  sandbox: Sandbox;
+  /** Resolves once the sandbox has stopped after a signal. */
+  stopped: Promise<void>;
+}
+
+interface ParsedApplication {
+  applicationId: string;
+  publicKeyFile?: string;
+  redirectUris: string[];
+}
+
+/** Groups `--public-key` and `--redirect-uri` with the `--application-id` before them. */
+function parseApplications(tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']>): {
+  applications: ParsedApplication[];
+  demoRedirectUris: string[];
+} {
+  const applications: ParsedApplication[] = [];
+  const demoRedirectUris: string[] = [];
+  for (const token of tokens) {
+    if (token.kind !== 'option' || typeof token.value !== 'string') continue;
+    const current = applications.at(-1);
+    if (token.name === 'application-id') {
+      applications.push({ applicationId: token.value, redirectUris: [] });
+    } else if (token.name === 'public-key') {
+      if (current === undefined) throw new Error('--public-key must follow --application-id');
+      current.publicKeyFile = token.value;
+    } else if (token.name === 'redirect-uri') {
+      (current?.redirectUris ?? demoRedirectUris).push(token.value);
+    }
+  }
+  return { applications, demoRedirectUris };
+}
+
+function describeEvent(event: SandboxEvent): string {
+  const phone = event.phoneNumber === undefined ? '' : ` ${event.phoneNumber}`;
+  const fault = event.faulted === true ? ' (fault)' : '';
+  return `${event.method} ${event.endpoint} → ${event.status} ${event.outcome}${phone}${fault} ${event.durationMs.toFixed(1)} ms`;
+}
+
+/** The CLI, testable in-process: parses arguments, starts the sandbox, stops it on a signal. */
+export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | undefined> {
+  const { values, tokens } = parseArgs({
+    args: argv,
+    tokens: true,
+    strict: true,
+    options: {
+      port: { type: 'string', default: '4010' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'application-id': { type: 'string', multiple: true },
+      'public-key': { type: 'string', multiple: true },
+      'redirect-uri': { type: 'string', multiple: true },
+      'tls-key': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'keys-dir': { type: 'string', default: '.sandbox-keys' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) {
+    io.log(USAGE);
+    return undefined;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`invalid --port ${values.port}`);
+  if ((values['tls-key'] === undefined) !== (values['tls-cert'] === undefined)) {
+    throw new Error('--tls-key and --tls-cert go together');
+  }
+  const { applications: parsed, demoRedirectUris } = parseApplications(tokens);
+  const applications: SandboxApplication[] = parsed.map((app) => {
+    if (app.publicKeyFile === undefined)
+      throw new Error(`${app.applicationId}: --public-key is required`);
+    if (app.redirectUris.length === 0)
+      throw new Error(`${app.applicationId}: --redirect-uri is required`);
+    return {
+      applicationId: app.applicationId,
+      publicKey: readFileSync(resolve(io.cwd, app.publicKeyFile)),
+      redirectUris: app.redirectUris,
+    };
+  });
+  let demoKeyPath: string | undefined;
+  if (applications.length === 0) {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const applicationId = randomUUID();
+    const dir = resolve(io.cwd, values['keys-dir']);
+    mkdirSync(dir, { recursive: true });
+    demoKeyPath = resolve(dir, `${applicationId}.pem`);
+    writeFileSync(demoKeyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+    });
+    applications.push({
+      applicationId,
+      publicKey,
+      redirectUris: demoRedirectUris.length > 0 ? demoRedirectUris : [DEFAULT_REDIRECT_URI],
+    });
+  }
+  const tls =
+    values['tls-key'] === undefined || values['tls-cert'] === undefined
+      ? undefined
+      : {
+          key: readFileSync(resolve(io.cwd, values['tls-key'])),
+          cert: readFileSync(resolve(io.cwd, values['tls-cert'])),
+        };
+  const sandbox = new SandboxServer({ applications, ...(tls === undefined ? {} : { tls }) });
+  sandbox.on('request', (event) => io.log(describeEvent(event)));
+  await sandbox.listen(port, values.host);
+
+  for (const app of applications) {
+    io.log(`Application ID: ${app.applicationId}`);
+    io.log(`Redirect URIs:  ${app.redirectUris.join(' ')}`);
+  }
+  if (demoKeyPath !== undefined) io.log(`Private key:    ${demoKeyPath}`);
+  const { endpoints, camaraEndpoints } = sandbox;
+  io.log(`Authorization:  ${endpoints.authorizationURL}`);
+  io.log(`Token:          ${endpoints.tokenURL}`);
+  io.log(`Verify:         ${endpoints.verifyURL}`);
+  io.log(`CAMARA v2:      ${camaraEndpoints.verifyURL} ${camaraEndpoints.devicePhoneNumberURL}`);
+
+  const stopped = new Promise<void>((resolveStopped) => {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      io.log('Stopping the sandbox…');
+      void sandbox.close().then(resolveStopped);
+    };
+    io.signals.once('SIGINT', stop);
+    io.signals.once('SIGTERM', stop);
+  });
+  return { sandbox, stopped };
+}
