@@ -25,7 +25,7 @@ const NOT_NETWORK_AUTHENTICATED = '+99011111199';
 const EXPIRY_JUMP_MS = 301_000;
 
 /**
- * Scenarios that cannot apply to the sandbox, by tag, with the reason; docs/sandbox.md carries the
+ * Scenarios that cannot apply to the sandbox, by tag, with the reason; README.md carries the
  * same list. Currently none: every scenario runs.
  */
 const NOT_APPLICABLE: Readonly<Record<string, string>> = {};
@@ -199,7 +199,7 @@ const STEPS: Step[] = [
   [
     /^the header "Authorization" is set to a valid access token which does not identify a single phone number$/,
     // The sandbox only issues 3-legged tokens (each bound to one number); the scenario's point,
-    // an invalid phoneNumber → 400, holds for them too. See docs/sandbox.md.
+    // an invalid phoneNumber → 400, holds for them too. See README.md.
     (w) => void (w.tokenKind = 'valid'),
   ],
   // Body
@@ -332,11 +332,11 @@ describe('CAMARA Gherkin scenarios (../shared/camara/*.feature)', () => {
     expect(features.every((f) => f.scenarios.length > 0)).toBe(true);
   });
 
-  it('the scenarios that cannot apply are exactly the ones documented in docs/sandbox.md', () => {
-    const docs = readFileSync(new URL('../../docs/sandbox.md', import.meta.url), 'utf8');
+  it('the scenarios that cannot apply are exactly the ones documented in README.md', () => {
+    const docs = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const allTags = new Set(features.flatMap((f) => f.scenarios.map((s) => s.tag)));
     for (const tag of Object.keys(NOT_APPLICABLE)) expect(allTags.has(tag)).toBe(true);
-    // docs/sandbox.md lists every scenario tag, with "passes" or the reason it cannot apply.
+    // README.md lists every scenario tag, with "passes" or the reason it cannot apply.
     for (const tag of allTags) expect(docs).toContain(`\`@${tag}\``);
     const documented = [...docs.matchAll(/^\| `@([^`]+)` \| [^|]+ \| cannot apply/gm)].map(
       (m) => m[1],
