@@ -207,21 +207,28 @@ export function createApp(options) {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Express recognises error handlers by their 4 parameters.
   app.use((err, req, res, _next) => {
     const operatorProblem = err instanceof NumberVerificationError;
+    // Express's own 4xx errors (a body too large, malformed form data) are the client's doing.
+    const clientProblem = !operatorProblem && err?.status >= 400 && err?.status < 500;
     log(
       `[example] ${req.method} ${req.path} failed: ${err?.name ?? 'Error'}` +
         (operatorProblem ? ` code=${err.code}${err.status ? ` status=${err.status}` : ''}` : '') +
         ` ${err?.message ?? ''}`,
     );
-    const status = operatorProblem ? 502 : 500;
+    const status = operatorProblem ? 502 : clientProblem ? err.status : 500;
+    let detail = 'Something went wrong on our side. Please try again.';
+    if (operatorProblem) {
+      detail =
+        'We could not complete the check with your mobile operator. Please try again in a moment, or have a code sent to you instead.';
+    } else if (clientProblem) {
+      detail = 'That request could not be handled. Please go back and try again.';
+    }
     render(
       res,
       status,
       errorPage({
         status,
-        heading: 'Sign-in is not available right now',
-        detail: operatorProblem
-          ? 'We could not complete the check with your mobile operator. Please try again in a moment, or have a code sent to you instead.'
-          : 'Something went wrong on our side. Please try again.',
+        heading: clientProblem ? 'That did not work' : 'Sign-in is not available right now',
+        detail,
         sandbox,
       }),
     );
