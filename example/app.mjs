@@ -142,10 +142,11 @@ export function createApp(options) {
   const finish = (req, res, next) => (err, user, info) => {
     if (err) return next(err);
     if (!user) {
-      // `info` is what the strategy passed to fail(): { code, message }.
+      // `info` is what the strategy passed to fail(): { code, message }, plus `state` once the
+      // callback consumed the sign-in (the first leg's returnTo comes from the form instead).
       const code = info?.code ?? 'unknown';
       const params = new URLSearchParams({ failed: code });
-      const returnTo = safeReturnTo(req.body?.returnTo);
+      const returnTo = safeReturnTo(info?.state?.returnTo ?? req.body?.returnTo);
       if (returnTo) params.set('returnTo', returnTo);
       return res.redirect(303, `/login?${params}`);
     }

@@ -141,7 +141,7 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
       return this.failWith('invalid_state');
     }
     // RFC 6749 §4.1.2.1: an error response wins over a code.
-    if (params.error === 'access_denied') return this.failWith('access_denied');
+    if (params.error === 'access_denied') return this.failWith('access_denied', flow);
     if (params.error !== undefined) {
       return this.error(
         new AuthorizationError(
@@ -162,12 +162,14 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
       verified = await this.checkWithOperator(params.code, flow);
     } catch (err) {
       const code = failureCodeOf(err);
-      return code === undefined ? this.error(err) : this.failWith(code);
+      return code === undefined ? this.error(err) : this.failWith(code, flow);
     }
-    if (!verified) return this.failWith('not_verified');
+    if (!verified) return this.failWith('not_verified', flow);
     const outcome = await this.runVerify(req, flow.phoneNumber);
     if (outcome.err) return this.error(outcome.err);
-    if (!outcome.user) return this.fail(outcome.info ?? failure('user_rejected').info);
+    if (!outcome.user) {
+      return outcome.info ? this.fail(outcome.info) : this.failWith('user_rejected', flow);
+    }
     this.success(outcome.user, {
       ...outcome.info,
       phoneNumber: flow.phoneNumber,
@@ -230,9 +232,13 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
     return Object.hasOwn(query, field) ? query[field] : undefined;
   }
 
-  private failWith(code: FailureCode): void {
+  /** `fail` with a stable code; once a flow was consumed, its app data rides along as `info.state`. */
+  private failWith(code: FailureCode, flow?: PendingFlow): void {
     const { info, status } = failure(code);
-    this.fail({ ...info }, status);
+    this.fail(
+      flow?.appState === undefined ? { ...info } : { ...info, state: flow.appState },
+      status,
+    );
   }
 }
 

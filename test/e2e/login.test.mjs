@@ -145,10 +145,12 @@ describe('silent login in a real browser', () => {
     expect(new URL(page.url()).pathname).toBe('/login');
   });
 
-  it('tells a user who is not on the mobile network to turn off Wi-Fi', async () => {
-    await page.goto(`${running.url}/login`);
+  it('tells a user who is not on the mobile network to turn off Wi-Fi, keeping returnTo', async () => {
+    await page.goto(`${running.url}/login?returnTo=${encodeURIComponent('/cart')}`);
     await signIn('+99011111199');
-    await page.waitForURL(`${running.url}/login?failed=not_on_mobile_network`);
+    // returnTo came back from the strategy as info.state on the callback's fail.
+    await page.waitForURL(`${running.url}/login?failed=not_on_mobile_network&returnTo=%2Fcart`);
+    expect(await page.inputValue('input[name=returnTo]')).toBe('/cart');
 
     const alert = await page.textContent('[role=alert]');
     expect(alert).toBe(FAILURE_MESSAGES.not_on_mobile_network);

@@ -25,7 +25,8 @@ describe('callback leg against the sandbox operator', () => {
     const outcome = await h.login(NOT_VERIFIED);
     expect(outcome.outcome).toBe('fail');
     expect(outcome.status).toBe(401);
-    expect(outcome.info).toMatchObject({ code: 'not_verified' });
+    // The app data comes back on a fail too, so the login page can keep returnTo.
+    expect(outcome.info).toMatchObject({ code: 'not_verified', state: { returnTo: '/cart' } });
     expect(outcome.info?.message).toEqual(expect.any(String));
   });
 
