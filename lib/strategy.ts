@@ -76,12 +76,15 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
 
   /** [Passport method] Runs the first leg or the callback; every outcome goes through an action. */
   override authenticate(req: Request, options: AuthenticateOptions = {}): void {
+    // Each phase reports its own errors with this.error; the catch is the last line of defence,
+    // so that not even a bug can become an unhandled rejection.
+    this.route(req, options).catch((err: unknown) => this.error(err));
+  }
+
+  private async route(req: Request, options: AuthenticateOptions): Promise<void> {
     const query = readQuery(req);
-    const phase = isCallback(query)
-      ? this.handleCallback(req, readCallbackParameters(query))
-      : this.startAuthorization(req, query, options);
-    // Each phase catches its own errors and reports them with this.error; nothing escapes.
-    void phase;
+    if (isCallback(query)) return this.handleCallback(req, readCallbackParameters(query));
+    return this.startAuthorization(req, query, options);
   }
 
   /** First leg: store a pending flow and redirect to the operator (RFC 6749 §4.1.1). */
