@@ -52,10 +52,20 @@ export interface LoginAppOptions {
   verify?: VerifyFunction;
   /** Use `passReqToCallback: true` with this verify function instead. */
   verifyWithRequest?: VerifyFunctionWithRequest;
-  /** Per-request options for the first leg. */
-  authenticate?: AuthenticateOptions;
+  /** Per-request options for the first leg, or a function of the request that returns them. */
+  authenticate?: AuthenticateOptions | ((req: express.Request) => AuthenticateOptions);
   /** Leave out express-session. */
   withoutSession?: boolean;
+  /** Where express-session keeps sessions (default: its MemoryStore). */
+  sessionStore?: session.Store;
+  /** `app.set('query parser', ...)`: Express 5 defaults to `'simple'`. */
+  queryParser?: 'simple' | 'extended';
+  /** Options of `express.urlencoded` for the first leg's form body (default `{ extended: false }`). */
+  urlencoded?: { extended?: boolean; limit?: string | number; parameterLimit?: number };
+  /** `app.set('trust proxy', ...)`: makes Express believe X-Forwarded-* headers. */
+  trustProxy?: boolean;
+  /** On success call `req.logIn` (session regeneration, passport >= 0.6) before answering. */
+  logIn?: boolean;
 }
 
 export interface LoginHarness {
@@ -119,14 +129,27 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
       );
   passport.use(strategy);
 
-  app.use(express.urlencoded({ extended: false }));
+  if (options.queryParser !== undefined) app.set('query parser', options.queryParser);
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+  app.use(express.urlencoded({ extended: false, ...options.urlencoded }));
   if (!options.withoutSession) {
-    app.use(session({ secret: 'test-secret', resave: false, saveUninitialized: false }));
+    app.use(
+      session({
+        secret: 'test-secret',
+        resave: false,
+        saveUninitialized: false,
+        ...(options.sessionStore === undefined ? {} : { store: options.sessionStore }),
+      }),
+    );
   }
   app.use(passport.initialize());
+  if (options.logIn) {
+    passport.serializeUser((user, done) => done(null, user));
+    passport.deserializeUser((user: Express.User, done) => done(null, user));
+  }
   // Both legs report Passport's outcome as JSON (a redirect bypasses the custom callback).
   const reportOutcome =
-    (res: express.Response) =>
+    (res: express.Response, req?: express.Request) =>
     (err: unknown, user: unknown, info: Record<string, unknown> | undefined, status?: number) => {
       if (err) {
         const e = err as CallbackOutcome['error'] & Error;
@@ -144,15 +167,28 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
         res.status(status ?? 401).json({ outcome: 'fail', info, status } satisfies CallbackOutcome);
         return;
       }
+      if (options.logIn && req) {
+        req.logIn(user as Express.User, (loginErr: unknown) => {
+          if (loginErr) res.status(500).json({ outcome: 'error' });
+          else res.json({ outcome: 'success', user, info } satisfies CallbackOutcome);
+        });
+        return;
+      }
       res.json({ outcome: 'success', user, info } satisfies CallbackOutcome);
     };
   // @types/passport types `state` as a string; this strategy takes an object (app data).
-  const firstLegOptions = (options.authenticate ?? {}) as Record<string, unknown>;
-  app.post('/login', (req, res, next) => {
-    passport.authenticate(strategy.name, firstLegOptions, reportOutcome(res))(req, res, next);
-  });
+  const firstLegOptions = (req: express.Request): Record<string, unknown> => {
+    const { authenticate } = options;
+    return { ...(typeof authenticate === 'function' ? authenticate(req) : authenticate) };
+  };
+  const firstLeg: express.RequestHandler = (req, res, next) => {
+    passport.authenticate(strategy.name, firstLegOptions(req), reportOutcome(res))(req, res, next);
+  };
+  app.post('/login', firstLeg);
+  // The first leg from a query string (a GET form or a link).
+  app.get('/login', firstLeg);
   app.get('/auth/callback', (req, res, next) => {
-    passport.authenticate(strategy.name, reportOutcome(res))(req, res, next);
+    passport.authenticate(strategy.name, reportOutcome(res, req))(req, res, next);
   });
 
   const harness: LoginHarness = {
