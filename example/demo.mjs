@@ -5,7 +5,6 @@
  * inside the strategy (token exchange, verify) come from the sandbox's request events.
  * Exits 0 only if all three numbers end as expected.
  */
-/* global fetch, Headers, URLSearchParams -- Node 20 globals */
 import { ensureBuild } from './ensure-build.mjs';
 
 ensureBuild();

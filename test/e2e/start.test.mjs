@@ -2,7 +2,6 @@
  * `npm start` as a user runs it: the script serves a working login page against the in-process
  * sandbox, prints the URL to open, and stops cleanly on SIGTERM.
  */
-/* global fetch, URLSearchParams -- Node 20 globals */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
