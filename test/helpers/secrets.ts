@@ -15,6 +15,8 @@ export type SecretKind =
 
 /** Values shorter than this are not scanned for: they would match by accident (a code `42`). */
 const MIN_SECRET_LENGTH = 12;
+/** What secrets are made of: base64url (codes, tokens), base64 (PEM), `.` (JWT), `+` and digits. */
+const SECRET_RUN = /[A-Za-z0-9_\-.~+/=]{12,}/g;
 
 /** What a test saw of one request's outcome. Every field is optional; all present ones are scanned. */
 export interface ScanTarget {
@@ -78,10 +80,26 @@ export function errorViews(error: unknown): Record<string, string> {
  */
 export class SecretRecorder {
   readonly #values = new Map<SecretKind, Set<string>>();
+  /** Every value by its length, with its kinds: lets a scan look up windows instead of searching. */
+  readonly #byLength = new Map<number, Map<string, SecretKind[]>>();
   /** An undici dispatcher for the strategy's back channel that records what it sends. */
   readonly dispatcher: Dispatcher;
 
-  constructor(options: { privateKeyPem?: string; phoneNumbers?: readonly string[] } = {}) {
+  readonly #learnCodesFromRequests: boolean;
+
+  /**
+   * `learnCodesFromRequests: false` learns codes only from the operator's redirects
+   * ({@link addCallbackURL}): for fuzzing, where the strategy also sends made-up codes (which are
+   * no secret and may legitimately reappear, e.g. echoed as an OAuth `error`).
+   */
+  constructor(
+    options: {
+      privateKeyPem?: string;
+      phoneNumbers?: readonly string[];
+      learnCodesFromRequests?: boolean;
+    } = {},
+  ) {
+    this.#learnCodesFromRequests = options.learnCodesFromRequests ?? true;
     if (options.privateKeyPem !== undefined) this.addPrivateKey(options.privateKeyPem);
     for (const phoneNumber of options.phoneNumbers ?? []) this.addPhoneNumber(phoneNumber);
     this.dispatcher = new Agent().compose((dispatch) => (opts, handler) => {
@@ -92,12 +110,42 @@ export class SecretRecorder {
 
   add(kind: SecretKind, value: string): void {
     if (value.length < MIN_SECRET_LENGTH) return;
+    if (!new RegExp(`^${SECRET_RUN.source}$`).test(value)) {
+      throw new Error(`a ${kind} with characters the scanner does not index`);
+    }
     let values = this.#values.get(kind);
     if (values === undefined) {
       values = new Set();
       this.#values.set(kind, values);
     }
     values.add(value);
+    let sameLength = this.#byLength.get(value.length);
+    if (sameLength === undefined) {
+      sameLength = new Map();
+      this.#byLength.set(value.length, sameLength);
+    }
+    const kinds = sameLength.get(value) ?? [];
+    if (!kinds.includes(kind)) sameLength.set(value, [...kinds, kind]);
+  }
+
+  /**
+   * Every recorded secret that occurs in `text`, exactly. All secrets are runs of URL-safe, base64
+   * and E.164 characters, so a secret can only occur inside such a run of the text: each run is cut
+   * into windows of each secret length, and each window looked up — linear in the text, whatever
+   * the number of secrets (a load test records thousands).
+   */
+  occurrences(text: string): [SecretKind, string][] {
+    const found: [SecretKind, string][] = [];
+    for (const [run] of text.matchAll(SECRET_RUN)) {
+      for (const [length, values] of this.#byLength) {
+        for (let i = 0; i + length <= run.length; i++) {
+          const kinds = values.get(run.slice(i, i + length));
+          if (kinds !== undefined)
+            for (const kind of kinds) found.push([kind, run.slice(i, i + length)]);
+        }
+      }
+    }
+    return found;
   }
 
   /** The PEM body lines and the private JWK members (`d`, `p`, `q`, `dp`, `dq`, `qi`). */
@@ -143,7 +191,7 @@ export class SecretRecorder {
     const body = typeof opts.body === 'string' ? opts.body : undefined;
     if (body !== undefined && /(^|&)grant_type=/.test(body)) {
       const code = new URLSearchParams(body).get('code');
-      if (code !== null) this.add('code', code);
+      if (code !== null && this.#learnCodesFromRequests) this.add('code', code);
       if (bearer !== undefined) {
         this.add('JWT', bearer);
         const signature = bearer.split('.')[2];
@@ -199,10 +247,11 @@ export function findLeaks(
     texts.push({ where: 'text', text: line, phoneAllowed: false });
 
   const leaks: Leak[] = [];
-  for (const [kind, value] of secrets.entries()) {
-    for (const { where, text, phoneAllowed } of texts) {
+  for (const { where, text, phoneAllowed } of texts) {
+    const kinds = new Set(secrets.occurrences(text).map(([kind]) => kind));
+    for (const kind of kinds) {
       if (kind === 'phone number' && phoneAllowed) continue;
-      if (text.includes(value)) leaks.push({ kind, where });
+      leaks.push({ kind, where });
     }
   }
   return leaks;

@@ -31,6 +31,10 @@ export interface RecordedAction {
 /** One `authenticate` call: the request it served and every action the strategy took for it. */
 export interface RecordedRequest {
   url: string;
+  /** `req.query` as the strategy saw it (after Express's query parser). */
+  query: unknown;
+  /** `req.body` as the strategy saw it. */
+  body?: unknown;
   actions: RecordedAction[];
   /** `debugOutput` lines from `debugStart` to `debugEnd` were written while the request ran. */
   debugStart: number;
@@ -52,6 +56,8 @@ export function recordActions(strategy: NumberVerificationStrategy): RecordedReq
   ) {
     const record: RecordedRequest = {
       url: req.originalUrl ?? req.url,
+      query: req.query,
+      body: req.body as unknown,
       actions: [],
       debugStart: debugOutput.length,
       debugEnd: debugOutput.length,
@@ -101,10 +107,14 @@ export interface HostileHarness extends LoginHarness {
   leaks(request: RecordedRequest, extra?: ScanTarget, options?: ScanOptions): Leak[];
 }
 
-export async function startHostileApp(options: LoginAppOptions = {}): Promise<HostileHarness> {
+export async function startHostileApp(
+  options: LoginAppOptions = {},
+  { learnCodesFromRequests = true } = {},
+): Promise<HostileHarness> {
   const secrets = new SecretRecorder({
     privateKeyPem: testKeyPair().privateKeyPem,
     phoneNumbers: TEST_NUMBERS,
+    learnCodesFromRequests,
   });
   const h = await startLoginApp({
     ...options,
