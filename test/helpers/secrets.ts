@@ -172,6 +172,19 @@ export class SecretRecorder {
     if (code !== null) this.add('code', code);
   }
 
+  /** Forgets the values of these kinds (a load test scans each run, then starts afresh). */
+  forget(kinds: readonly SecretKind[]): void {
+    for (const kind of kinds) {
+      for (const value of this.#values.get(kind) ?? []) {
+        const sameLength = this.#byLength.get(value.length);
+        const left = (sameLength?.get(value) ?? []).filter((k) => k !== kind);
+        if (left.length > 0) sameLength?.set(value, left);
+        else sameLength?.delete(value);
+      }
+      this.#values.delete(kind);
+    }
+  }
+
   values(kind: SecretKind): string[] {
     return [...(this.#values.get(kind) ?? [])];
   }

@@ -516,7 +516,7 @@ describe('fuzzing over real HTTP (one app, extended query parsing)', () => {
           const known =
             action !== 'error' || ['invalid_request', 'server_error'].includes(expected.code ?? '');
           count(
-            `callback: ${action} ${known ? (expected.code ?? '') : '(an OAuth error from the query)'}`,
+            `callback: ${[action, known ? expected.code : '(an OAuth error from the query)'].filter(Boolean).join(' ')}`,
           );
           if (action === 'fail') {
             expect(args[0]).toMatchObject({ code: expected.code, message: expect.any(String) });
