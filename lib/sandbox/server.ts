@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -74,6 +74,8 @@ export class SandboxServer implements Sandbox {
       tokenTtlSeconds: positive(options.tokenTtlSeconds, 300, 'tokenTtlSeconds'),
       jwtMaxLifetimeSeconds: positive(options.jwtMaxLifetimeSeconds, 900, 'jwtMaxLifetimeSeconds'),
     };
+    // Every pending delay and trickle listens on `closing`; under load there are many at once.
+    setMaxListeners(0, this.closing.signal);
     for (const application of options.applications ?? []) this.addApplication(application);
     const listener = (req: IncomingMessage, res: ServerResponse): void => {
       void this.handle(req, res);
