@@ -2,13 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 // `npm run test:load`: load and soak of the example app against the sandbox (test/load/). Needs
 // the build (the example imports the package by name), runs alone, with `--expose-gc` so memory
-// is measured after a full collection (and V8's memory reducer off, so RSS does not depend on how
-// long the process happened to idle), and with the strategy's debug output enabled (and scanned).
+// is measured after full collections, and with the strategy's debug output enabled (and scanned).
 export default defineConfig({
   test: {
     include: ['test/load/**/*.test.ts'],
     fileParallelism: false,
-    execArgv: ['--expose-gc', '--no-memory-reducer'],
+    execArgv: ['--expose-gc'],
     env: {
       NODE_DEBUG: 'passport-number-verification',
       // glibc keeps freed memory in per-thread arenas: with few arenas and a low trim threshold, RSS

@@ -69,12 +69,14 @@ function createUserStore() {
  *   and in sandbox mode the sandbox's endpoints), plus:
  *   - `sandbox`: show the sandbox's test numbers on the login page;
  *   - `sessionSecret`: signs the session cookie (default: random, so sessions end on restart);
+ *   - `sessionStore`: an express-session store (default: MemoryStore, for examples only);
  *   - `log`: where operator errors are reported (default console.error).
  */
 export function createApp(options) {
   const {
     sandbox = false,
     sessionSecret = randomBytes(32).toString('hex'),
+    sessionStore,
     log = console.error,
     ...strategyOptions
   } = options;
@@ -105,6 +107,7 @@ export function createApp(options) {
     session({
       name: 'sid',
       secret: sessionSecret,
+      ...(sessionStore ? { store: sessionStore } : {}),
       resave: false,
       // The strategy saves the session itself before redirecting to the operator.
       saveUninitialized: false,
