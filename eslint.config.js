@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'test/e2e/artifacts/', 'bench/results/'] },
+  {
+    ignores: [
+      'dist/',
+      'coverage/',
+      'node_modules/',
+      'test/e2e/artifacts/',
+      'bench/results/',
+      'test-results/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

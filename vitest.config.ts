@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { reporters } from './vitest.shared.js';
 
 export default defineConfig({
   test: {
+    reporters: reporters('unit'),
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'test/load/**', 'node_modules/**'],
     testTimeout: 30_000,

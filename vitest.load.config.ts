@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import { reporters } from './vitest.shared.js';
 
 // `npm run test:load`: load and soak of the example app against the sandbox (test/load/). Needs
 // the build (the example imports the package by name), runs alone, with `--expose-gc` so memory
 // is measured after full collections, and with the strategy's debug output enabled (and scanned).
 export default defineConfig({
   test: {
+    reporters: reporters('load'),
     include: ['test/load/**/*.test.ts'],
     fileParallelism: false,
     execArgv: ['--expose-gc'],
