@@ -10,6 +10,8 @@ export type {
 export type { LoginHintFormat } from './protocol/authorization-url.js';
 export { SessionStateStore } from './state/session-store.js';
 export type { SessionStateStoreOptions } from './state/session-store.js';
+export { CookieStateStore } from './state/cookie-store.js';
+export type { CookieStateStoreOptions } from './state/cookie-store.js';
 export type { PendingFlow, StateStore } from './state/store.js';
 export {
   NumberVerificationError,
