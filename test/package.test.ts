@@ -64,4 +64,10 @@ describe('the packed tarball', () => {
     );
     expect(output).toBe('function true function function function');
   });
+
+  it('installs the number-verification-sandbox command', () => {
+    const bin = join(consumer, 'node_modules', '.bin', 'number-verification-sandbox');
+    const output = execFileSync(bin, ['--help'], { cwd: consumer, encoding: 'utf8' });
+    expect(output).toContain('Usage: number-verification-sandbox');
+  });
 });
