@@ -57,6 +57,12 @@ interface CommonOptions {
    * the code and the access token would cross the network in clear text.
    */
   allowInsecureHttp?: boolean;
+  /**
+   * PKCE (RFC 7636, S256): binds each authorization code to the flow that asked for it, so a leaked
+   * code cannot be redeemed with another browser's state. Default `false`: Vonage documents no PKCE.
+   * Turn it on once your operator supports it (an operator without PKCE may refuse the parameters).
+   */
+  pkce?: boolean;
 }
 
 export interface StrategyOptions extends CommonOptions {
@@ -104,6 +110,7 @@ export interface ResolvedOptions {
   dispatcher: Dispatcher | undefined;
   store: StateStore;
   passReqToCallback: boolean;
+  pkce: boolean;
 }
 
 const PREFIX = 'NumberVerificationStrategy';
@@ -135,6 +142,7 @@ export function resolveOptions(
     dispatcher: options.dispatcher,
     store: stateStore(options.store),
     passReqToCallback: options.passReqToCallback === true,
+    pkce: optionalBoolean(options.pkce, 'pkce') ?? false,
   };
 }
 
@@ -153,6 +161,13 @@ function positiveNumber(value: unknown, option: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new TypeError(`${PREFIX} requires ${option} to be a positive number of milliseconds`);
+  }
+  return value;
+}
+
+function optionalBoolean(value: unknown, option: string): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new TypeError(`${PREFIX} requires ${option} to be a boolean`);
   }
   return value;
 }

@@ -23,6 +23,7 @@ import { PassportStrategyBase } from './passport-base.js';
 import { isSafeReturnTo } from './return-to.js';
 import { normalizePhoneNumber, redactPhoneNumber } from './phone-number.js';
 import { buildAuthorizationURL } from './protocol/authorization-url.js';
+import { codeChallengeS256, createCodeVerifier } from './protocol/pkce.js';
 import { exchangeCode } from './protocol/token.js';
 import { NOT_ON_MOBILE_NETWORK_CODE, verifyPhoneNumber } from './protocol/verify.js';
 import { createStateValue } from './state/state-value.js';
@@ -107,6 +108,7 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
       phoneNumber,
       callbackURL,
       ...(appState === undefined ? {} : { appState }),
+      ...(this._options.pkce ? { codeVerifier: createCodeVerifier() } : {}),
       expiresAt: Date.now() + stateMaxAge,
     };
     try {
@@ -124,6 +126,7 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
         state: flow.state,
         phoneNumber,
         loginHintFormat: this._options.loginHintFormat,
+        codeChallenge: flow.codeVerifier && codeChallengeS256(flow.codeVerifier),
       }),
     );
   }
@@ -190,6 +193,7 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
         privateKey: this._options.privateKey,
         code,
         redirectUri: flow.callbackURL,
+        codeVerifier: flow.codeVerifier,
       },
       backChannel,
     );

@@ -44,6 +44,7 @@ describe('constructor validation', () => {
     ['timeout', { timeout: Number.NaN }],
     ['stateMaxAge', { stateMaxAge: 0 }],
     ['store', { store: { save: () => undefined } }],
+    ['pkce', { pkce: 'yes' }],
   ])('throws a TypeError naming %s for %j', (option, overrides) => {
     expect(construct(overrides)).toThrow(TypeError);
     expect(construct(overrides)).toThrow(option);

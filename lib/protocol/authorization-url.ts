@@ -1,3 +1,5 @@
+import { PKCE_METHOD } from './pkce.js';
+
 /** `tel` → `login_hint=tel:+447700900001` (CAMARA ICM, Vonage Node/Java SDKs); `e164` → `+447700900001`. */
 export type LoginHintFormat = 'tel' | 'e164';
 
@@ -9,6 +11,8 @@ export interface AuthorizationRequest {
   state: string;
   phoneNumber: string;
   loginHintFormat: LoginHintFormat;
+  /** RFC 7636 §4.3: the S256 challenge of the flow's verifier, when PKCE is on. */
+  codeChallenge?: string | undefined;
 }
 
 const OWN_PARAMETERS = new Set([
@@ -18,6 +22,8 @@ const OWN_PARAMETERS = new Set([
   'redirect_uri',
   'state',
   'login_hint',
+  'code_challenge',
+  'code_challenge_method',
 ]);
 
 /**
@@ -41,6 +47,12 @@ export function buildAuthorizationURL(request: AuthorizationRequest): string {
     ['state', request.state],
     ['login_hint', loginHint],
   ];
+  if (request.codeChallenge !== undefined) {
+    parameters.push(
+      ['code_challenge', request.codeChallenge],
+      ['code_challenge_method', PKCE_METHOD],
+    );
+  }
   const url = new URL(request.authorizationURL);
   url.search = parameters
     .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)

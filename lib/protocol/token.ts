@@ -11,6 +11,8 @@ export interface TokenRequest {
   code: string;
   /** Must be identical to the authorization request's `redirect_uri` (RFC 6749 §4.1.3). */
   redirectUri: string;
+  /** RFC 7636 §4.5: the flow's PKCE verifier, when the authorization request carried a challenge. */
+  codeVerifier?: string | undefined;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function exchangeCode(
         grant_type: 'authorization_code',
         code: request.code,
         redirect_uri: request.redirectUri,
+        ...(request.codeVerifier === undefined ? {} : { code_verifier: request.codeVerifier }),
       }).toString(),
       label: 'Token request',
       makeError: (message, errorOptions) => new TokenError(message, errorOptions),

@@ -1,6 +1,7 @@
 import { E164_PATTERN, redactPhoneNumber } from '../phone-number.js';
 import type { SandboxContext, SandboxRequest } from './context.js';
 import { htmlErrorPage, redirectResponse, type SandboxResponse } from './http-util.js';
+import { readCodeChallenge } from './pkce.js';
 import { parseScope } from './scopes.js';
 import { randomSecret } from './store.js';
 import { resolveDevice } from './virtual-operator.js';
@@ -59,7 +60,14 @@ export function handleAuthorization(
     );
   }
 
-  for (const name of ['response_type', 'scope', 'state', 'login_hint']) {
+  for (const name of [
+    'response_type',
+    'scope',
+    'state',
+    'login_hint',
+    'code_challenge',
+    'code_challenge_method',
+  ]) {
     if (single(params, name) === undefined) {
       return errorRedirect(redirectUri, 'invalid_request', `${name} is repeated`, null);
     }
@@ -101,6 +109,8 @@ export function handleAuthorization(
       state,
     );
   }
+  const pkce = readCodeChallenge(params);
+  if (!pkce.ok) return errorRedirect(redirectUri, 'invalid_request', pkce.description, state);
   if (options.forcedError !== undefined) {
     const response = errorRedirect(
       redirectUri,
@@ -118,6 +128,7 @@ export function handleAuthorization(
     permissions: scopes.permissions,
     device: resolveDevice(phoneNumber, ctx.devices),
     expiresAt: ctx.clock() + ctx.codeTtlMs,
+    ...(pkce.challenge === undefined ? {} : { codeChallenge: pkce.challenge }),
     used: false,
     tokens: [],
   });

@@ -10,6 +10,8 @@ export interface AuthorizationCode {
   permissions: ReadonlySet<Permission>;
   device: DeviceResolution;
   expiresAt: number;
+  /** The S256 `code_challenge` of the authorization request (RFC 7636 §4.3), when it sent one. */
+  codeChallenge?: string;
   used: boolean;
   /** Access tokens issued from this code, revoked if the code is presented again (RFC 6749 §4.1.2). */
   tokens: string[];

@@ -1,6 +1,7 @@
 import type { SandboxContext, SandboxRequest } from './context.js';
 import { authenticateClient } from './client-auth.js';
 import { jsonResponse, mediaType, oauthError, type SandboxResponse } from './http-util.js';
+import { checkCodeVerifier } from './pkce.js';
 import { randomSecret } from './store.js';
 import { redactPhoneNumber } from '../phone-number.js';
 
@@ -59,6 +60,8 @@ export async function handleToken(
   if (grant.redirectUri !== redirectUri) {
     return oauthError(400, 'invalid_grant', 'redirect_uri differs from the authorization request');
   }
+  const pkceMismatch = checkCodeVerifier(grant.codeChallenge, form.get('code_verifier'));
+  if (pkceMismatch !== undefined) return oauthError(400, 'invalid_grant', pkceMismatch);
 
   const accessToken = randomSecret();
   ctx.store.tokens.set(accessToken, {

@@ -13,6 +13,11 @@ export interface PendingFlow {
   callbackURL: string;
   /** Application data from `authenticate(name, { state })`, handed back as `info.state`. */
   appState?: Record<string, unknown>;
+  /**
+   * The PKCE `code_verifier` (RFC 7636), when the strategy runs with `pkce: true`. A secret: it binds
+   * the authorization code to this flow, so a store must keep it as confidential as the session.
+   */
+  codeVerifier?: string;
   /** Epoch milliseconds after which the flow is refused. */
   expiresAt: number;
 }

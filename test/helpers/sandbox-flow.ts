@@ -79,6 +79,8 @@ export interface ExchangeOptions {
   /** Raw form body instead of the usual one. */
   body?: string;
   contentType?: string;
+  /** RFC 7636 `code_verifier` to add to the usual form. */
+  codeVerifier?: string;
 }
 
 /** POST /oauth2/token the way Vonage's SDKs do. */
@@ -97,6 +99,7 @@ export async function exchangeCode(
       grant_type: 'authorization_code',
       code,
       redirect_uri: options.redirectUri ?? app.redirectUri,
+      ...(options.codeVerifier === undefined ? {} : { code_verifier: options.codeVerifier }),
     }).toString();
   return fetch(sandbox.endpoints.tokenURL, {
     method: 'POST',

@@ -4,14 +4,20 @@ import { Agent, type Dispatcher } from 'undici';
 
 /**
  * The one secrets scanner of the test suite. A {@link SecretRecorder} learns the real secrets of a
- * run (the application's private key, every JWT, authorization code and access token that crossed
+ * run (the application's private key, every JWT, authorization code, PKCE verifier and access token that crossed
  * the back channel, the full phone numbers), and {@link findLeaks} / {@link expectNoLeaks} scan an
  * outcome for any of them: the error as `String(err)`, `err.stack` and `util.inspect`, the `info`
  * as JSON, captured debug output, response bodies and redirect locations.
  */
 
 export type SecretKind =
-  'access token' | 'JWT' | 'JWT signature' | 'code' | 'private key' | 'phone number';
+  | 'access token'
+  | 'JWT'
+  | 'JWT signature'
+  | 'code'
+  | 'PKCE verifier'
+  | 'private key'
+  | 'phone number';
 
 /** Values shorter than this are not scanned for: they would match by accident (a code `42`). */
 const MIN_SECRET_LENGTH = 12;
@@ -205,6 +211,8 @@ export class SecretRecorder {
     if (body !== undefined && /(^|&)grant_type=/.test(body)) {
       const code = new URLSearchParams(body).get('code');
       if (code !== null && this.#learnCodesFromRequests) this.add('code', code);
+      const verifier = new URLSearchParams(body).get('code_verifier');
+      if (verifier !== null) this.add('PKCE verifier', verifier);
       if (bearer !== undefined) {
         this.add('JWT', bearer);
         const signature = bearer.split('.')[2];
