@@ -12,6 +12,13 @@ export { SessionStateStore } from './state/session-store.js';
 export type { SessionStateStoreOptions } from './state/session-store.js';
 export { CookieStateStore } from './state/cookie-store.js';
 export type { CookieStateStoreOptions } from './state/cookie-store.js';
+export { RedisStateStore } from './state/redis-store.js';
+export type {
+  IoRedisClient,
+  NodeRedisClient,
+  RedisClient,
+  RedisStateStoreOptions,
+} from './state/redis-store.js';
 export type { PendingFlow, StateStore } from './state/store.js';
 export {
   NumberVerificationError,
