@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { NumberVerificationError } from '../errors.js';
-import { appendSetCookie, isCookieName, readCookie } from './cookie-header.js';
-import { isPendingFlow } from './flow-shape.js';
+import { isRecord } from '../guards.js';
 import type { PendingFlow, StateStore } from './store.js';
 
 export interface CookieStateStoreOptions {
@@ -51,7 +50,7 @@ export class CookieStateStore implements StateStore {
     if (!Buffer.isBuffer(secretBytes) || secretBytes.length < 32) {
       throw new TypeError('CookieStateStore requires a secret of at least 32 bytes');
     }
-    if (!isCookieName(cookieName)) {
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
       throw new TypeError('CookieStateStore requires cookieName to be a valid cookie name');
     }
     if (!Number.isInteger(maxPendingFlows) || maxPendingFlows < 1) {
@@ -128,6 +127,35 @@ export class CookieStateStore implements StateStore {
   }
 
   #setCookie(req: Request, cookie: string): void {
-    appendSetCookie(req, 'CookieStateStore', cookie);
+    const res = (req as { res?: Request['res'] }).res;
+    if (res === undefined || res.headersSent) {
+      throw new NumberVerificationError(
+        'CookieStateStore needs Express (req.res) and a response whose headers are not sent yet',
+        { code: 'response_required' },
+      );
+    }
+    res.append('Set-Cookie', cookie);
   }
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const separator = part.indexOf('=');
+    if (separator > 0 && part.slice(0, separator).trim() === name) {
+      return part.slice(separator + 1).trim();
+    }
+  }
+  return undefined;
+}
+
+function isPendingFlow(value: unknown): value is PendingFlow {
+  return (
+    isRecord(value) &&
+    typeof value.state === 'string' &&
+    typeof value.phoneNumber === 'string' &&
+    typeof value.callbackURL === 'string' &&
+    typeof value.expiresAt === 'number' &&
+    (value.appState === undefined || isRecord(value.appState))
+  );
 }
