@@ -29,6 +29,7 @@ export default tseslint.config(
         fetch: 'readonly',
         Headers: 'readonly',
         AbortSignal: 'readonly',
+        setImmediate: 'readonly',
       },
     },
   },

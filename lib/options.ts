@@ -48,7 +48,11 @@ interface CommonOptions {
   timeout?: number;
   /** How long, in ms, a started sign-in stays valid. Default 300 000 (5 minutes). */
   stateMaxAge?: number;
-  /** An undici Dispatcher for the back channel (custom CA, proxy, pool settings). */
+  /**
+   * An undici Dispatcher for the back channel (custom CA, proxy, pool settings). Default: a
+   * keep-alive pool shared by all strategies, at most 64 connections per operator origin, closed by
+   * `strategy.close()`.
+   */
   dispatcher?: Dispatcher;
   /** Where pending flows live. Default: a {@link SessionStateStore}. */
   store?: StateStore;

@@ -23,6 +23,7 @@ import { PassportStrategyBase } from './passport-base.js';
 import { isSafeReturnTo } from './return-to.js';
 import { normalizePhoneNumber, redactPhoneNumber } from './phone-number.js';
 import { buildAuthorizationURL } from './protocol/authorization-url.js';
+import { leaseDefaultDispatcher, type DispatcherLease } from './protocol/dispatcher.js';
 import { codeChallengeS256, createCodeVerifier } from './protocol/pkce.js';
 import { exchangeCode } from './protocol/token.js';
 import { NOT_ON_MOBILE_NETWORK_CODE, verifyPhoneNumber } from './protocol/verify.js';
@@ -59,6 +60,8 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
   protected readonly _options: ResolvedOptions;
   /** @internal */
   protected readonly _verify: VerifyFunction | VerifyFunctionWithRequest;
+  /** @internal The shared default pool, held unless the app passed its own `dispatcher`. */
+  protected readonly _dispatcherLease: DispatcherLease | undefined;
 
   constructor(options: StrategyOptions, verify: VerifyFunction);
   constructor(options: StrategyOptionsWithRequest, verify: VerifyFunctionWithRequest);
@@ -70,9 +73,22 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
     if (typeof verify !== 'function') {
       throw new TypeError('NumberVerificationStrategy requires a verify function');
     }
-    this._options = resolveOptions(options);
+    const resolved = resolveOptions(options);
+    this._dispatcherLease = resolved.dispatcher ? undefined : leaseDefaultDispatcher();
+    this._options = {
+      ...resolved,
+      dispatcher: resolved.dispatcher ?? this._dispatcherLease?.dispatcher,
+    };
     this._verify = verify;
     this.name = this._options.name;
+  }
+
+  /**
+   * Lets go of the default back-channel pool, closing it once no other strategy uses it (on
+   * shutdown, in tests). A `dispatcher` passed in the options is the app's to close. Idempotent.
+   */
+  close(): Promise<void> {
+    return this._dispatcherLease?.release() ?? Promise.resolve();
   }
 
   /** [Passport method] Runs the first leg or the callback; every outcome goes through an action. */
