@@ -12,8 +12,11 @@ export interface BackChannelOptions {
 
 export interface BackChannelRequest {
   url: URL;
+  /** Default `POST`; Verify v2 cancels with `DELETE`. */
+  method?: 'POST' | 'DELETE';
   headers: Record<string, string>;
-  body: string;
+  /** Omitted for requests without a body (Verify v2 `next_workflow`, `DELETE`). */
+  body?: string;
   /** Describes the leg in messages, e.g. "Token request". */
   label: string;
   /** Makes the leg's error class (TokenError or VerificationError). */
@@ -41,7 +44,7 @@ export async function postToOperator(
   let received: { text: string | undefined; contentType: string | string[] | undefined };
   try {
     const response = await request(req.url, {
-      method: 'POST',
+      method: req.method ?? 'POST',
       headers: req.headers,
       body: req.body,
       signal,

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RegisteredApplication } from './applications.js';
+import type { Outbox } from './outbox.js';
 import type { SandboxStore } from './store.js';
 
 /** The sandbox's configuration and state, shared by every handler. */
@@ -11,6 +12,10 @@ export interface SandboxContext {
   readonly codeTtlMs: number;
   readonly tokenTtlSeconds: number;
   readonly jwtMaxLifetimeSeconds: number;
+  /** Codes "sent" by SMS, WhatsApp, voice or e-mail. */
+  readonly outbox: Outbox;
+  /** The sandbox's own base URL (for `check_url`), once it listens. */
+  baseUrl(): string;
 }
 
 /** A request once its body has been read (bounded) — all a handler needs. */
@@ -19,4 +24,6 @@ export interface SandboxRequest {
   url: URL;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** The client's address: the outbox page answers loopback clients only. */
+  remoteAddress?: string | undefined;
 }

@@ -1,7 +1,22 @@
-import { errorInfo, htmlErrorPage, oauthError, type SandboxResponse } from './http-util.js';
+import {
+  errorInfo,
+  htmlErrorPage,
+  oauthError,
+  problem,
+  type SandboxResponse,
+} from './http-util.js';
 import type { FaultEndpoint, FaultHandle, FaultInjection } from './types.js';
 
-const ENDPOINTS: ReadonlySet<string> = new Set(['auth', 'token', 'verify']);
+const ENDPOINTS: ReadonlySet<string> = new Set([
+  'auth',
+  'token',
+  'verify',
+  'verify2-start',
+  'verify2-check',
+  'verify2-next',
+  'verify2-cancel',
+  'silent-auth',
+]);
 
 /** CAMARA Commonalities 0.6 (`CAMARA_common.yaml`) code for each status a fault may answer. */
 const CAMARA_CODES: Readonly<Record<number, string>> = {
@@ -121,8 +136,31 @@ export class FaultRegistry {
   }
 }
 
+/** Vonage's error-catalogue code for each status a Verify v2 fault may answer. */
+const VERIFY2_CODES: Readonly<Record<number, string>> = {
+  400: 'bad-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  410: 'expired',
+  422: 'invalid-params',
+  429: 'throttled',
+};
+
 function defaultBody(endpoint: FaultEndpoint, status: number): SandboxResponse {
-  if (endpoint === 'auth') return htmlErrorPage(status, 'Injected fault.', 'fault');
+  if (endpoint === 'auth' || endpoint === 'silent-auth') {
+    return htmlErrorPage(status, 'Injected fault.', 'fault');
+  }
+  if (endpoint.startsWith('verify2-')) {
+    return problem(
+      status,
+      VERIFY2_CODES[status] ?? 'internal-error',
+      'Injected fault',
+      'Injected fault.',
+      'fault',
+    );
+  }
   if (endpoint === 'token') {
     if (status === 401) return oauthError(401, 'invalid_client', 'Injected fault.');
     const error =

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 /** Largest request body the sandbox reads (64 KiB); anything bigger is answered 413. */
@@ -125,5 +126,38 @@ export function redirectResponse(location: string, outcome: string): SandboxResp
     headers: { location, 'cache-control': 'no-store' },
     body: Buffer.alloc(0),
     outcome,
+  };
+}
+
+/** Where Vonage's RFC 7807 `type` links point: `…/api-errors/verify-v2#<code>` (Vonage's error catalogue). */
+const VERIFY_ERRORS = 'https://developer.vonage.com/api-errors/verify-v2';
+
+/**
+ * An RFC 7807 problem body as Vonage's Verify v2 answers it: `type` (catalogue link ending in the
+ * error code), `title`, `detail`, `instance` (a trace id), plus any extra members.
+ */
+export function problem(
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  outcome: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): SandboxResponse {
+  const body = {
+    type: `${VERIFY_ERRORS}#${code}`,
+    title,
+    detail,
+    instance: randomUUID(),
+    ...extra,
+  };
+  return {
+    ...jsonResponse(status, body, outcome, headers),
+    headers: {
+      'content-type': 'application/problem+json',
+      'cache-control': 'no-store',
+      ...headers,
+    },
   };
 }

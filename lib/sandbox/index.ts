@@ -1,6 +1,7 @@
 /**
  * `passport-number-verification/sandbox`: a local, strict, Vonage-compatible Number Verification
- * operator (OIDC authorization, token endpoint, Vonage v0.3.1 and CAMARA v2.1.0 APIs).
+ * operator (OIDC authorization, token endpoint, Vonage v0.3.1 and CAMARA v2.1.0 APIs) and Vonage Verify v2
+ * with silent authentication and an outbox for the codes it "sends".
  */
 import { SandboxServer } from './server.js';
 import type { Sandbox, SandboxOptions } from './types.js';
@@ -16,7 +17,10 @@ export type {
   SandboxEndpoints,
   SandboxEvent,
   SandboxOptions,
+  Verify2Endpoint,
+  Verify2Endpoints,
 } from './types.js';
+export type { OutboxMessage } from './outbox.js';
 
 /** Creates a sandbox (not yet listening: call `listen`). */
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {

@@ -12,7 +12,8 @@ import { registerApplication, type RegisteredApplication } from './applications.
 import type { SandboxContext, SandboxRequest } from './context.js';
 import { ActiveFault, FaultRegistry, faultResponse } from './faults.js';
 import { errorInfo, readBody, type SandboxResponse } from './http-util.js';
-import { methodNotAllowed, notFound, PATHS, payloadTooLarge, ROUTES } from './routes.js';
+import { Outbox, type OutboxMessage } from './outbox.js';
+import { findRoute, methodNotAllowed, notFound, PATHS, payloadTooLarge } from './routes.js';
 import { SandboxStore } from './store.js';
 import type {
   CamaraEndpoints,
@@ -24,6 +25,7 @@ import type {
   SandboxEndpoints,
   SandboxEvent,
   SandboxOptions,
+  Verify2Endpoints,
 } from './types.js';
 
 /** What the request event reports, filled in as the request is handled. */
@@ -73,6 +75,8 @@ export class SandboxServer implements Sandbox {
       codeTtlMs: positive(options.codeTtlMs, 60_000, 'codeTtlMs'),
       tokenTtlSeconds: positive(options.tokenTtlSeconds, 300, 'tokenTtlSeconds'),
       jwtMaxLifetimeSeconds: positive(options.jwtMaxLifetimeSeconds, 900, 'jwtMaxLifetimeSeconds'),
+      outbox: new Outbox(),
+      baseUrl: () => this.url,
     };
     // Every pending delay and trickle listens on `closing`; under load there are many at once.
     setMaxListeners(0, this.closing.signal);
@@ -133,6 +137,14 @@ export class SandboxServer implements Sandbox {
     };
   }
 
+  get verify2Endpoints(): Verify2Endpoints {
+    return { verifyBaseURL: this.url, outboxURL: `${this.url}${PATHS.outbox}` };
+  }
+
+  outbox(to?: string): OutboxMessage[] {
+    return this.context.outbox.list(to);
+  }
+
   addApplication(application: SandboxApplication): void {
     const registered = registerApplication(application);
     this.context.applications.set(registered.applicationId, registered);
@@ -189,7 +201,7 @@ export class SandboxServer implements Sandbox {
     report: RequestReport,
   ): Promise<void> {
     const url = parseTarget(req.url);
-    const route = url === undefined ? undefined : ROUTES.get(url.pathname);
+    const route = url === undefined ? undefined : findRoute(url.pathname, req.method);
     if (route !== undefined) report.endpoint = route.endpoint;
     // The body is drained first on every path so the client always gets to read our status.
     const { body, tooLarge } = await readBody(req);
@@ -214,7 +226,13 @@ export class SandboxServer implements Sandbox {
         return;
       }
     }
-    const request: SandboxRequest = { method: route.method, url, headers: req.headers, body };
+    const request: SandboxRequest = {
+      method: route.method,
+      url,
+      headers: req.headers,
+      body,
+      remoteAddress: req.socket.remoteAddress,
+    };
     const injected =
       fault === undefined || route.fault === undefined
         ? undefined

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DeviceResolution } from './virtual-operator.js';
+import type { VerifyRequestRecord } from './verify2-requests.js';
 
 /** What a token lets its holder do, whichever scope form (Vonage `#` or CAMARA space) granted it. */
 export type Permission = 'verify' | 'share';
@@ -33,7 +34,7 @@ export function randomSecret(): string {
 const SWEEP_INTERVAL_MS = 1_000;
 
 /** A map whose entries expire; swept lazily on insert so memory stays bounded under load. */
-class ExpiringMap<V extends { expiresAt: number }> {
+export class ExpiringMap<V extends { expiresAt: number }> {
   private readonly entries = new Map<string, V>();
   private lastSweep = 0;
 
@@ -76,10 +77,16 @@ export class SandboxStore {
   readonly tokens: ExpiringMap<AccessToken>;
   /** `application_id:jti` of every client JWT accepted, kept until the JWT's `exp`. */
   readonly seenJwtIds: ExpiringMap<{ expiresAt: number }>;
+  /** Verify v2 requests by `request_id`. */
+  readonly verifyRequests: ExpiringMap<VerifyRequestRecord>;
+  /** The live Verify v2 request per phone number (Vonage refuses concurrent ones). */
+  readonly verifyInFlight: ExpiringMap<{ requestId: string; expiresAt: number }>;
 
   constructor(clock: () => number) {
     this.codes = new ExpiringMap(clock);
     this.tokens = new ExpiringMap(clock);
     this.seenJwtIds = new ExpiringMap(clock);
+    this.verifyRequests = new ExpiringMap(clock);
+    this.verifyInFlight = new ExpiringMap(clock);
   }
 }

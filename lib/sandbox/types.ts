@@ -1,3 +1,4 @@
+import type { OutboxMessage } from './outbox.js';
 import type { KeyObject } from 'node:crypto';
 
 /** A Vonage application as registered in the dashboard: its ID, its public key and its redirect URIs. */
@@ -26,10 +27,18 @@ export interface SandboxOptions {
 }
 
 /** The endpoints a request is reported under. */
-export type SandboxEndpoint = 'auth' | 'token' | 'verify' | 'device-phone-number' | 'other';
+export type SandboxEndpoint =
+  'auth' | 'token' | 'verify' | 'device-phone-number' | Verify2Endpoint | 'outbox' | 'other';
+
+/**
+ * Verify v2: `POST /v2/verify` (start), `POST /v2/verify/{id}` (check), `…/next_workflow` (next),
+ * `DELETE /v2/verify/{id}` (cancel) and the `check_url` the device opens (silent-auth).
+ */
+export type Verify2Endpoint =
+  'verify2-start' | 'verify2-check' | 'verify2-next' | 'verify2-cancel' | 'silent-auth';
 
 /** The endpoints a fault can be injected into; `verify` covers the Vonage and the CAMARA v2 path. */
-export type FaultEndpoint = 'auth' | 'token' | 'verify';
+export type FaultEndpoint = 'auth' | 'token' | 'verify' | Verify2Endpoint;
 
 export interface FaultInjection {
   endpoint: FaultEndpoint;
@@ -87,6 +96,12 @@ export interface SandboxEndpoints {
   verifyURL: string;
 }
 
+/** Verify v2: the base URL to give the strategy's `verifyBaseURL` and the local outbox page. */
+export interface Verify2Endpoints {
+  verifyBaseURL: string;
+  outboxURL: string;
+}
+
 export interface CamaraEndpoints {
   verifyURL: string;
   devicePhoneNumberURL: string;
@@ -97,6 +112,9 @@ export interface Sandbox {
   readonly url: string;
   readonly endpoints: SandboxEndpoints;
   readonly camaraEndpoints: CamaraEndpoints;
+  readonly verify2Endpoints: Verify2Endpoints;
+  /** Codes "sent" by Verify v2 to `to` (`+447…`, `447…` or an e-mail address), oldest first; all without `to`. */
+  outbox(to?: string): OutboxMessage[];
   addApplication(application: SandboxApplication): void;
   inject(fault: FaultInjection): FaultHandle;
   clearFaults(): void;
