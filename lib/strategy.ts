@@ -28,7 +28,7 @@ import { codeChallengeS256, createCodeVerifier } from './protocol/pkce.js';
 import { exchangeCode } from './protocol/token.js';
 import { NOT_ON_MOBILE_NETWORK_CODE, verifyPhoneNumber } from './protocol/verify.js';
 import { createStateValue } from './state/state-value.js';
-import type { PendingFlow } from './state/store.js';
+import { isFlowFor, type PendingFlow } from './state/store.js';
 
 type Query = Record<string, unknown>;
 
@@ -121,6 +121,7 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
     const { callbackURL, stateMaxAge, store } = this._options;
     const flow: PendingFlow = {
       state: createStateValue(),
+      strategy: this.name,
       phoneNumber,
       callbackURL,
       ...(appState === undefined ? {} : { appState }),
@@ -158,8 +159,8 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
     } catch (err) {
       return this.error(err);
     }
-    if (flow === undefined || flow.state !== params.state || flow.expiresAt <= Date.now()) {
-      debug('callback refused: unknown, used or expired state');
+    if (!isFlowFor(flow, params.state, this.name)) {
+      debug('callback refused: unknown, used or expired state, or made by another strategy');
       return this.failWith('invalid_state');
     }
     // RFC 6749 §4.1.2.1: an error response wins over a code.

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Request } from 'express';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { NumberVerificationError } from '../errors.js';
@@ -6,153 +7,227 @@ import { isRecord } from '../guards.js';
 import type { PendingFlow, StateStore } from './store.js';
 
 export interface CookieStateStoreOptions {
-  /** At least 32 bytes of secret; the encryption key is derived from it. Rotate it like a session secret. */
-  secret: string | Buffer;
-  /** Cookie name. Default `'nv_pending'`. */
+  /** At least 32 bytes of secret; the encryption key is derived from it. Shorthand for `secrets: [secret]`. */
+  secret?: string | Buffer;
+  /**
+   * For rotation: `[current, ...previous]`, each at least 32 bytes. New cookies are sealed with the
+   * first; a cookie sealed with any of them still opens. Give `secret` or `secrets`, not both.
+   */
+  secrets?: readonly (string | Buffer)[];
+  /** Cookie name; each pending flow gets its own cookie `<cookieName>.<hash of its state>`. Default `'nv_pending'`. */
   cookieName?: string;
-  /** Most pending flows kept in the cookie; the oldest is dropped beyond it. Default 3. */
+  /** Most pending flows kept per browser; the oldest is dropped beyond it. Default 3. */
   maxPendingFlows?: number;
   /** Send the cookie only over https. Default `true`; set `false` only for http on localhost. */
   secure?: boolean;
-  /** Cookie path. Default `'/'`. */
+  /** Cookie path: starts with `/`, no `;` or control characters. Default `'/'`. */
   path?: string;
 }
 
 // Browsers keep at least 4096 bytes per cookie, name and attributes included.
 const MAX_COOKIE_LENGTH = 4000;
+// Base64url characters of the state's SHA-256 in a cookie name: 72 bits, no collisions among a
+// browser's few pending flows.
+const NAME_HASH_LENGTH = 12;
+const NAME_HASH = new RegExp(`^[\\w-]{${NAME_HASH_LENGTH}}$`);
+const KEY_SALT = 'passport-number-verification';
 const decoder = new TextDecoder();
 
+/** What the store needs of the response: Express's and plain node:http's both have it. */
+type ResponseLike = Pick<ServerResponse, 'getHeader' | 'setHeader' | 'headersSent'>;
+
+interface PendingCookie {
+  name: string;
+  flow: PendingFlow | undefined;
+}
+
 /**
- * Keeps pending flows in an encrypted, HttpOnly, SameSite=Lax cookie (JWE, `dir` + A256GCM), for
- * apps without server-side sessions (serverless, stateless APIs). The cookie binds each flow to the
- * browser that started it; encryption keeps the phone number and app data private and makes the
- * cookie tamper-proof.
+ * Keeps each pending flow in an encrypted, HttpOnly, SameSite=Lax cookie of its own (JWE, `dir` +
+ * A256GCM), for apps without server-side sessions (serverless, stateless APIs). The cookie binds
+ * the flow to the browser that started it; encryption keeps the phone number and app data private
+ * and makes the cookie tamper-proof. One cookie per flow means that two first legs at the same
+ * moment (two tabs) never overwrite each other.
  *
  * Unlike the session store, a cookie cannot be revoked server-side: a browser that replays an old
  * cookie can present a state again. The authorization code is still single-use at the operator,
  * so such a replay ends in `invalid_grant`.
+ *
+ * Outside Express, the response must be reachable as `req.res` (set `req.res = res`).
  */
 export class CookieStateStore implements StateStore {
-  readonly #key: Uint8Array;
+  /** Sealing uses the first key; opening tries each. */
+  readonly #keys: Uint8Array[];
   readonly #cookieName: string;
   readonly #maxPendingFlows: number;
   readonly #attributes: string;
 
   constructor(options: CookieStateStoreOptions) {
-    const {
-      secret,
-      cookieName = 'nv_pending',
-      maxPendingFlows = 3,
-      secure = true,
-      path = '/',
-    } = options;
-    const secretBytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
-    if (!Buffer.isBuffer(secretBytes) || secretBytes.length < 32) {
-      throw new TypeError('CookieStateStore requires a secret of at least 32 bytes');
-    }
+    const { cookieName = 'nv_pending', maxPendingFlows = 3, secure = true, path = '/' } = options;
     if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
       throw new TypeError('CookieStateStore requires cookieName to be a valid cookie name');
     }
     if (!Number.isInteger(maxPendingFlows) || maxPendingFlows < 1) {
       throw new TypeError('CookieStateStore requires maxPendingFlows to be a positive integer');
     }
-    // A fixed-purpose key derived from the secret, so the same secret can serve other uses.
-    this.#key = createHash('sha256')
-      .update('passport-number-verification cookie state store\0')
-      .update(secretBytes)
-      .digest();
+    // RFC 6265 §4.1.1: a path value has no `;` and no control characters (they would add attributes
+    // or split the header).
+    if (typeof path !== 'string' || !/^\/[\x20-\x3a\x3c-\x7e]*$/.test(path)) {
+      throw new TypeError(
+        'CookieStateStore requires path to start with / and hold no ; or control characters',
+      );
+    }
+    this.#keys = secretsOf(options).map((secret) => deriveKey(secret, cookieName));
     this.#cookieName = cookieName;
     this.#maxPendingFlows = maxPendingFlows;
     this.#attributes = `Path=${path}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
   }
 
   async save(req: Request, flow: PendingFlow): Promise<void> {
-    const now = Date.now();
-    const flows = (await this.#read(req))
-      .filter((pending) => pending.expiresAt > now && pending.state !== flow.state)
-      .slice(-(this.#maxPendingFlows - 1));
-    flows.push(flow);
-    let cookie = await this.#cookieFor(flows);
-    // Keep the cookie within what every browser stores: drop the oldest flows if needed.
-    while (cookie.length > MAX_COOKIE_LENGTH && flows.length > 1) {
-      flows.shift();
-      cookie = await this.#cookieFor(flows);
-    }
+    const res = responseOf(req);
+    const name = this.#nameFor(flow.state);
+    const maxAge = Math.max(1, Math.ceil((flow.expiresAt - Date.now()) / 1000));
+    const cookie = `${name}=${await this.#seal(flow)}; Max-Age=${maxAge}; ${this.#attributes}`;
     if (cookie.length > MAX_COOKIE_LENGTH) {
       throw new NumberVerificationError(
         'CookieStateStore: the pending flow is too large for a cookie (reduce the state option)',
         { code: 'state_too_large' },
       );
     }
-    this.#setCookie(req, cookie);
+    const now = Date.now();
+    const others = (await this.#pendingCookies(req)).filter((pending) => pending.name !== name);
+    const live = others
+      .filter((pending) => pending.flow !== undefined && pending.flow.expiresAt > now)
+      .sort((a, b) => (a.flow?.expiresAt ?? 0) - (b.flow?.expiresAt ?? 0));
+    // Keep the newest flows, making room for this one; expire the rest and any cookie that no
+    // longer opens (a retired secret), so a browser's cookies stay few and small.
+    const kept = new Set(live.slice(Math.max(0, live.length - (this.#maxPendingFlows - 1))));
+    const expired = others.filter((pending) => !kept.has(pending)).map((p) => this.#clear(p.name));
+    appendSetCookie(res, [...expired, cookie]);
   }
 
   async take(req: Request, state: string): Promise<PendingFlow | undefined> {
-    const flows = await this.#read(req);
-    const flow = flows.find((pending) => pending.state === state);
-    if (flow === undefined) return undefined;
-    this.#setCookie(req, await this.#cookieFor(flows.filter((pending) => pending !== flow)));
-    return flow;
+    const name = this.#nameFor(state);
+    const value = readCookies(req.headers.cookie).get(name);
+    if (value === undefined) return undefined;
+    appendSetCookie(responseOf(req), [this.#clear(name)]);
+    const flow = await this.#open(value);
+    // A cookie renamed to another state's name opens, but holds another state.
+    return flow?.state === state ? flow : undefined;
   }
 
-  /** The Set-Cookie value holding `flows`, living as long as the longest-lived of them. */
-  async #cookieFor(flows: PendingFlow[]): Promise<string> {
-    if (flows.length === 0) return `${this.#cookieName}=; Max-Age=0; ${this.#attributes}`;
-    const lastExpiry = Math.max(...flows.map((pending) => pending.expiresAt));
-    const maxAge = Math.max(1, Math.ceil((lastExpiry - Date.now()) / 1000));
-    const value = await this.#seal(flows);
-    return `${this.#cookieName}=${value}; Max-Age=${maxAge}; ${this.#attributes}`;
+  #nameFor(state: string): string {
+    const hash = createHash('sha256').update(state).digest('base64url');
+    return `${this.#cookieName}.${hash.slice(0, NAME_HASH_LENGTH)}`;
   }
 
-  /** The flows in the request's cookie; a missing, forged, stale-key or garbled cookie holds none. */
-  async #read(req: Request): Promise<PendingFlow[]> {
-    const value = readCookie(req.headers.cookie, this.#cookieName);
-    if (value === undefined) return [];
-    try {
-      const { plaintext } = await compactDecrypt(value, this.#key, {
-        keyManagementAlgorithms: ['dir'],
-        contentEncryptionAlgorithms: ['A256GCM'],
-      });
-      const payload: unknown = JSON.parse(decoder.decode(plaintext));
-      return Array.isArray(payload) ? payload.filter(isPendingFlow) : [];
-    } catch {
-      return [];
+  #clear(name: string): string {
+    return `${name}=; Max-Age=0; ${this.#attributes}`;
+  }
+
+  /** This store's cookies in the request; a forged, retired-key or garbled one holds no flow. */
+  async #pendingCookies(req: Request): Promise<PendingCookie[]> {
+    const prefix = `${this.#cookieName}.`;
+    const pending: PendingCookie[] = [];
+    for (const [name, value] of readCookies(req.headers.cookie)) {
+      if (!name.startsWith(prefix) || !NAME_HASH.test(name.slice(prefix.length))) continue;
+      const flow = await this.#open(value);
+      pending.push({ name, flow: flow && this.#nameFor(flow.state) === name ? flow : undefined });
     }
+    return pending;
   }
 
-  #seal(flows: PendingFlow[]): Promise<string> {
-    return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(flows)))
+  async #open(value: string): Promise<PendingFlow | undefined> {
+    for (const key of this.#keys) {
+      try {
+        const { plaintext } = await compactDecrypt(value, key, {
+          keyManagementAlgorithms: ['dir'],
+          contentEncryptionAlgorithms: ['A256GCM'],
+        });
+        const payload: unknown = JSON.parse(decoder.decode(plaintext));
+        return isPendingFlow(payload) ? payload : undefined;
+      } catch {
+        // Sealed with another key, or not ours at all: try the next key.
+      }
+    }
+    return undefined;
+  }
+
+  #seal(flow: PendingFlow): Promise<string> {
+    return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(flow)))
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
-      .encrypt(this.#key);
-  }
-
-  #setCookie(req: Request, cookie: string): void {
-    const res = (req as { res?: Request['res'] }).res;
-    if (res === undefined || res.headersSent) {
-      throw new NumberVerificationError(
-        'CookieStateStore needs Express (req.res) and a response whose headers are not sent yet',
-        { code: 'response_required' },
-      );
-    }
-    res.append('Set-Cookie', cookie);
+      .encrypt(this.#keys[0] as Uint8Array);
   }
 }
 
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  for (const part of header.split(';')) {
-    const separator = part.indexOf('=');
-    if (separator > 0 && part.slice(0, separator).trim() === name) {
-      return part.slice(separator + 1).trim();
-    }
+function secretsOf(options: CookieStateStoreOptions): Buffer[] {
+  const { secret, secrets } = options;
+  if (secret !== undefined && secrets !== undefined) {
+    throw new TypeError('CookieStateStore takes secret or secrets, not both');
   }
-  return undefined;
+  const list = secrets ?? (secret === undefined ? [] : [secret]);
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new TypeError(
+      'CookieStateStore requires a secret of at least 32 bytes (or secrets: [current, ...previous])',
+    );
+  }
+  return list.map((value: unknown) => {
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+    if (!Buffer.isBuffer(bytes) || bytes.length < 32) {
+      throw new TypeError('CookieStateStore requires a secret of at least 32 bytes');
+    }
+    return bytes;
+  });
+}
+
+/**
+ * RFC 5869 HKDF-SHA-256 with the cookie name in `info`: one key per purpose and cookie name, so the
+ * secret can serve other uses, and a cookie renamed to another store's name does not open there.
+ */
+function deriveKey(secret: Buffer, cookieName: string): Uint8Array {
+  const info = `CookieStateStore\0${cookieName}`;
+  return new Uint8Array(hkdfSync('sha256', secret, KEY_SALT, info, 32));
+}
+
+function responseOf(req: Request): ResponseLike {
+  const res: unknown = (req as { res?: unknown }).res;
+  const response = res as Partial<ResponseLike> | undefined;
+  if (
+    typeof response?.getHeader !== 'function' ||
+    typeof response.setHeader !== 'function' ||
+    response.headersSent !== false
+  ) {
+    throw new NumberVerificationError(
+      'CookieStateStore needs the response as req.res (Express sets it; with node:http set req.res = res) before its headers are sent',
+      { code: 'response_required' },
+    );
+  }
+  return response as ResponseLike;
+}
+
+/** Adds Set-Cookie headers, keeping those already set (by the app, or by express-session). */
+function appendSetCookie(res: ResponseLike, cookies: string[]): void {
+  const previous = res.getHeader('Set-Cookie');
+  const list =
+    previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
+  res.setHeader('Set-Cookie', [...list, ...cookies]);
+}
+
+function readCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of header?.split(';') ?? []) {
+    const separator = part.indexOf('=');
+    const name = part.slice(0, separator).trim();
+    // The first of two same-named cookies is the one with the longest path (RFC 6265 §5.4).
+    if (separator > 0 && !cookies.has(name)) cookies.set(name, part.slice(separator + 1).trim());
+  }
+  return cookies;
 }
 
 function isPendingFlow(value: unknown): value is PendingFlow {
   return (
     isRecord(value) &&
     typeof value.state === 'string' &&
+    typeof value.strategy === 'string' &&
     typeof value.phoneNumber === 'string' &&
     typeof value.callbackURL === 'string' &&
     typeof value.expiresAt === 'number' &&

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { NumberVerificationError } from '../errors.js';
 import { isRecord } from '../guards.js';
+import { withSessionLock } from './session-lock.js';
 import type { PendingFlow, StateStore } from './store.js';
 
 export interface SessionStateStoreOptions {
@@ -17,9 +18,21 @@ interface SessionLike {
   save?: (callback: (err?: unknown) => void) => void;
 }
 
+/** What express-session puts on the request besides `req.session`. */
+interface SessionRequest {
+  sessionID?: unknown;
+  sessionStore?: { get?: unknown };
+}
+
+type StoreGet = (sid: string, callback: (err: unknown, data?: unknown) => void) => void;
+
 /**
- * Keeps pending flows in `req.session` (express-session or compatible), as a map keyed by state so
- * that two tabs signing in at once do not overwrite each other's flow.
+ * Keeps pending flows in `req.session` (express-session or compatible), as a map keyed by state.
+ *
+ * Within one process, first legs and callbacks of one session run one at a time (a per-session
+ * lock), and each re-reads the flows from the session store (express-session's `req.sessionStore`)
+ * before changing them: two tabs signing in at once keep both flows, and a callback delivered
+ * twice reaches the operator once. Across processes this needs an atomic store.
  */
 export class SessionStateStore implements StateStore {
   readonly #key: string;
@@ -39,29 +52,41 @@ export class SessionStateStore implements StateStore {
 
   async save(req: Request, flow: PendingFlow): Promise<void> {
     const session = requireSession(req);
-    const now = Date.now();
-    const live = Object.entries(this.#pendingFlows(session)).filter(
-      ([state, pending]) => pending.expiresAt > now && state !== flow.state,
-    );
-    // Insertion order is age order: keep the newest, so a session stays small however many
-    // first legs one browser starts.
-    const kept = live.slice(Math.max(0, live.length - (this.#maxPendingFlows - 1)));
-    session[this.#key] = Object.fromEntries([...kept, [flow.state, flow]]);
-    // The operator redirects back within milliseconds; persist before we redirect, or a slow
-    // session store loses the race and the callback finds no state (passport#680).
-    await saveSession(session);
+    await withSessionLock(sessionIdOf(req), async () => {
+      const now = Date.now();
+      const live = Object.entries(await this.#currentFlows(req, session)).filter(
+        ([state, pending]) => pending.expiresAt > now && state !== flow.state,
+      );
+      // Insertion order is age order: keep the newest, so a session stays small however many
+      // first legs one browser starts.
+      const kept = live.slice(Math.max(0, live.length - (this.#maxPendingFlows - 1)));
+      session[this.#key] = Object.fromEntries([...kept, [flow.state, flow]]);
+      // The operator redirects back within milliseconds; persist before we redirect, or a slow
+      // session store loses the race and the callback finds no state (passport#680).
+      await saveSession(session);
+    });
   }
 
   async take(req: Request, state: string): Promise<PendingFlow | undefined> {
     const session = requireSession(req);
-    const flows = this.#pendingFlows(session);
-    if (!Object.hasOwn(flows, state)) return undefined;
-    const { [state]: flow, ...rest } = flows;
-    if (Object.keys(rest).length === 0) Reflect.deleteProperty(session, this.#key);
-    else session[this.#key] = rest;
-    // Persist the consumption before the token exchange, so a replayed callback cannot race it.
-    await saveSession(session);
-    return flow;
+    return withSessionLock(sessionIdOf(req), async () => {
+      const flows = await this.#currentFlows(req, session);
+      const flow = Object.hasOwn(flows, state) ? flows[state] : undefined;
+      const rest = Object.entries(flows).filter(([pending]) => pending !== state);
+      // Also when nothing is taken: the request's copy of the session is brought up to date, so
+      // express-session's save at the end of the request cannot write stale flows back.
+      if (rest.length === 0) Reflect.deleteProperty(session, this.#key);
+      else session[this.#key] = Object.fromEntries(rest);
+      // Persist the consumption before the token exchange, so a replayed callback cannot race it.
+      if (flow !== undefined) await saveSession(session);
+      return flow;
+    });
+  }
+
+  /** The flows as the session store holds them now; the request's copy when it cannot tell. */
+  async #currentFlows(req: Request, session: SessionLike): Promise<PendingFlows> {
+    const stored = await readStoredSession(req);
+    return this.#pendingFlows(stored === NOT_READABLE ? session : stored);
   }
 
   #pendingFlows(session: SessionLike): PendingFlows {
@@ -79,6 +104,30 @@ function requireSession(req: Request): SessionLike {
     );
   }
   return session as SessionLike;
+}
+
+function sessionIdOf(req: Request): string | undefined {
+  const { sessionID } = req as SessionRequest;
+  return typeof sessionID === 'string' ? sessionID : undefined;
+}
+
+const NOT_READABLE = Symbol('not readable');
+
+/**
+ * The session as its store holds it now (express-session: `req.sessionStore.get`), `{}` when the
+ * store has none (new, expired or destroyed), or NOT_READABLE without a store to ask.
+ */
+function readStoredSession(req: Request): Promise<SessionLike | typeof NOT_READABLE> {
+  const sessionId = sessionIdOf(req);
+  const store = (req as SessionRequest).sessionStore;
+  const get = store?.get;
+  if (sessionId === undefined || typeof get !== 'function') return Promise.resolve(NOT_READABLE);
+  return new Promise((resolve, reject) => {
+    (get as StoreGet).call(store, sessionId, (err, data) => {
+      if (err) reject(toError(err));
+      else resolve(isRecord(data) ? data : {});
+    });
+  });
 }
 
 function saveSession(session: SessionLike): Promise<void> {

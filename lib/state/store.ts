@@ -7,6 +7,11 @@ import type { Request } from 'express';
 export interface PendingFlow {
   /** The OAuth `state` value (RFC 6749 §10.12): ≥ 128 random bits, base64url. */
   state: string;
+  /**
+   * The `name` of the strategy that made the flow: a callback served by another strategy instance
+   * (another operator, another application) is refused, even when both share a store.
+   */
+  strategy: string;
   /** The normalised E.164 number the user typed; the only number ever sent to `/verify`. */
   phoneNumber: string;
   /** The exact `redirect_uri` sent to the authorization endpoint (RFC 6749 §4.1.3 requires it again). */
@@ -23,7 +28,8 @@ export interface PendingFlow {
 }
 
 /**
- * Where pending flows live between the redirect and the callback.
+ * Where pending flows live between the redirect and the callback. A store persists the whole flow
+ * object (as JSON), including fields it does not know.
  *
  * A store must bind each flow to the browser that started it (the default {@link SessionStateStore}
  * does so by living in the session): a store shared across browsers turns `state` into a bearer
@@ -34,4 +40,22 @@ export interface StateStore {
   save(req: Request, flow: PendingFlow): Promise<void>;
   /** Returns the flow saved under `state` and deletes it, so that it is returned at most once. */
   take(req: Request, state: string): Promise<PendingFlow | undefined>;
+}
+
+/**
+ * Whether a flow taken from the store may complete this callback: it exists, was stored under the
+ * callback's `state` (RFC 6749 §10.12), was made by this strategy instance (`name`), and is not
+ * expired. Checked here rather than in each store, so every store, custom ones included, gets it.
+ */
+export function isFlowFor(
+  flow: PendingFlow | undefined,
+  state: string | undefined,
+  strategyName: string,
+): flow is PendingFlow {
+  return (
+    flow !== undefined &&
+    flow.state === state &&
+    flow.strategy === strategyName &&
+    flow.expiresAt > Date.now()
+  );
 }

@@ -66,6 +66,11 @@ export interface LoginAppOptions {
   trustProxy?: boolean;
   /** On success call `req.logIn` (session regeneration, passport >= 0.6) before answering. */
   logIn?: boolean;
+  /**
+   * A second strategy instance in the same app and session (give it a `name`), on
+   * `/other/login` and `/other/callback`; its callbackURL stays the first one's by default.
+   */
+  otherStrategy?: Partial<StrategyOptions>;
 }
 
 export interface LoginHarness {
@@ -128,6 +133,13 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
         options.verify ?? ((phoneNumber, done) => done(null, { id: phoneNumber })),
       );
   passport.use(strategy);
+  const other =
+    options.otherStrategy &&
+    new NumberVerificationStrategy(
+      { ...strategyOptions, passReqToCallback: false, ...options.otherStrategy },
+      (phoneNumber, done) => done(null, { id: phoneNumber }),
+    );
+  if (other) passport.use(other);
 
   if (options.queryParser !== undefined) app.set('query parser', options.queryParser);
   if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
@@ -190,6 +202,14 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
   app.get('/auth/callback', (req, res, next) => {
     passport.authenticate(strategy.name, reportOutcome(res, req))(req, res, next);
   });
+  if (other) {
+    app.post('/other/login', (req, res, next) => {
+      passport.authenticate(other.name, reportOutcome(res))(req, res, next);
+    });
+    app.get('/other/callback', (req, res, next) => {
+      passport.authenticate(other.name, reportOutcome(res, req))(req, res, next);
+    });
+  }
 
   const harness: LoginHarness = {
     sandbox,

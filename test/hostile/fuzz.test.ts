@@ -663,6 +663,7 @@ describe('fuzzing authenticate with raw request objects', () => {
     const now = Date.now();
     const flow = (state: string, expiresAt: number): PendingFlow => ({
       state,
+      strategy: h.strategy.name,
       phoneNumber: VERIFIED,
       callbackURL: h.callbackURL,
       expiresAt,

@@ -24,7 +24,13 @@ function requestWithSession(saveError?: Error): {
 }
 
 function flow(state: string, expiresAt = Date.now() + 60_000): PendingFlow {
-  return { state, phoneNumber: '+447700900001', callbackURL: 'https://app.example/cb', expiresAt };
+  return {
+    state,
+    strategy: 'number-verification',
+    phoneNumber: '+447700900001',
+    callbackURL: 'https://app.example/cb',
+    expiresAt,
+  };
 }
 
 describe('SessionStateStore', () => {
