@@ -9,14 +9,19 @@ export function isCookieName(name: unknown): name is string {
 
 /** The value of cookie `name` in a `Cookie` request header, if any. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (header === undefined) return undefined;
-  for (const part of header.split(';')) {
+  return readCookies(header).get(name);
+}
+
+/** Every cookie in a `Cookie` request header, by name. */
+export function readCookies(header: string | undefined): Map<string, string> {
+  const cookies = new Map<string, string>();
+  for (const part of header?.split(';') ?? []) {
     const separator = part.indexOf('=');
-    if (separator > 0 && part.slice(0, separator).trim() === name) {
-      return part.slice(separator + 1).trim();
-    }
+    const name = part.slice(0, separator).trim();
+    // Of two same-named cookies the first has the longest path (RFC 6265 §5.4): the most specific.
+    if (separator > 0 && !cookies.has(name)) cookies.set(name, part.slice(separator + 1).trim());
   }
-  return undefined;
+  return cookies;
 }
 
 /**
@@ -27,7 +32,7 @@ export function appendSetCookie(req: Request, store: string, cookie: string): vo
   const res: unknown = (req as { res?: unknown }).res;
   if (!isServerResponse(res) || res.headersSent) {
     throw new NumberVerificationError(
-      `${store} needs the response as req.res (Express sets it) with its headers not sent yet`,
+      `${store} needs the response as req.res (Express sets it; with node:http set req.res = res) with its headers not sent yet`,
       { code: 'response_required' },
     );
   }

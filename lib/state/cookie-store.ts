@@ -1,9 +1,9 @@
 import { createHash, hkdfSync } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { Request } from 'express';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { NumberVerificationError } from '../errors.js';
-import { isRecord } from '../guards.js';
+import { appendSetCookie, isCookieName, readCookie, readCookies } from './cookie-header.js';
+import { isPendingFlow } from './flow-shape.js';
 import type { PendingFlow, StateStore } from './store.js';
 
 export interface CookieStateStoreOptions {
@@ -31,10 +31,8 @@ const MAX_COOKIE_LENGTH = 4000;
 const NAME_HASH_LENGTH = 12;
 const NAME_HASH = new RegExp(`^[\\w-]{${NAME_HASH_LENGTH}}$`);
 const KEY_SALT = 'passport-number-verification';
+const STORE = 'CookieStateStore';
 const decoder = new TextDecoder();
-
-/** What the store needs of the response: Express's and plain node:http's both have it. */
-type ResponseLike = Pick<ServerResponse, 'getHeader' | 'setHeader' | 'headersSent'>;
 
 interface PendingCookie {
   name: string;
@@ -63,7 +61,7 @@ export class CookieStateStore implements StateStore {
 
   constructor(options: CookieStateStoreOptions) {
     const { cookieName = 'nv_pending', maxPendingFlows = 3, secure = true, path = '/' } = options;
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieName)) {
+    if (!isCookieName(cookieName)) {
       throw new TypeError('CookieStateStore requires cookieName to be a valid cookie name');
     }
     if (!Number.isInteger(maxPendingFlows) || maxPendingFlows < 1) {
@@ -83,7 +81,6 @@ export class CookieStateStore implements StateStore {
   }
 
   async save(req: Request, flow: PendingFlow): Promise<void> {
-    const res = responseOf(req);
     const name = this.#nameFor(flow.state);
     const maxAge = Math.max(1, Math.ceil((flow.expiresAt - Date.now()) / 1000));
     const cookie = `${name}=${await this.#seal(flow)}; Max-Age=${maxAge}; ${this.#attributes}`;
@@ -101,15 +98,17 @@ export class CookieStateStore implements StateStore {
     // Keep the newest flows, making room for this one; expire the rest and any cookie that no
     // longer opens (a retired secret), so a browser's cookies stay few and small.
     const kept = new Set(live.slice(Math.max(0, live.length - (this.#maxPendingFlows - 1))));
-    const expired = others.filter((pending) => !kept.has(pending)).map((p) => this.#clear(p.name));
-    appendSetCookie(res, [...expired, cookie]);
+    for (const pending of others) {
+      if (!kept.has(pending)) appendSetCookie(req, STORE, this.#clear(pending.name));
+    }
+    appendSetCookie(req, STORE, cookie);
   }
 
   async take(req: Request, state: string): Promise<PendingFlow | undefined> {
     const name = this.#nameFor(state);
-    const value = readCookies(req.headers.cookie).get(name);
+    const value = readCookie(req.headers.cookie, name);
     if (value === undefined) return undefined;
-    appendSetCookie(responseOf(req), [this.#clear(name)]);
+    appendSetCookie(req, STORE, this.#clear(name));
     const flow = await this.#open(value);
     // A cookie renamed to another state's name opens, but holds another state.
     return flow?.state === state ? flow : undefined;
@@ -186,51 +185,4 @@ function secretsOf(options: CookieStateStoreOptions): Buffer[] {
 function deriveKey(secret: Buffer, cookieName: string): Uint8Array {
   const info = `CookieStateStore\0${cookieName}`;
   return new Uint8Array(hkdfSync('sha256', secret, KEY_SALT, info, 32));
-}
-
-function responseOf(req: Request): ResponseLike {
-  const res: unknown = (req as { res?: unknown }).res;
-  const response = res as Partial<ResponseLike> | undefined;
-  if (
-    typeof response?.getHeader !== 'function' ||
-    typeof response.setHeader !== 'function' ||
-    response.headersSent !== false
-  ) {
-    throw new NumberVerificationError(
-      'CookieStateStore needs the response as req.res (Express sets it; with node:http set req.res = res) before its headers are sent',
-      { code: 'response_required' },
-    );
-  }
-  return response as ResponseLike;
-}
-
-/** Adds Set-Cookie headers, keeping those already set (by the app, or by express-session). */
-function appendSetCookie(res: ResponseLike, cookies: string[]): void {
-  const previous = res.getHeader('Set-Cookie');
-  const list =
-    previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
-  res.setHeader('Set-Cookie', [...list, ...cookies]);
-}
-
-function readCookies(header: string | undefined): Map<string, string> {
-  const cookies = new Map<string, string>();
-  for (const part of header?.split(';') ?? []) {
-    const separator = part.indexOf('=');
-    const name = part.slice(0, separator).trim();
-    // The first of two same-named cookies is the one with the longest path (RFC 6265 §5.4).
-    if (separator > 0 && !cookies.has(name)) cookies.set(name, part.slice(separator + 1).trim());
-  }
-  return cookies;
-}
-
-function isPendingFlow(value: unknown): value is PendingFlow {
-  return (
-    isRecord(value) &&
-    typeof value.state === 'string' &&
-    typeof value.strategy === 'string' &&
-    typeof value.phoneNumber === 'string' &&
-    typeof value.callbackURL === 'string' &&
-    typeof value.expiresAt === 'number' &&
-    (value.appState === undefined || isRecord(value.appState))
-  );
 }

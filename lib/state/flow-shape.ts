@@ -9,6 +9,7 @@ export function isPendingFlow(value: unknown): value is PendingFlow {
   return (
     isRecord(value) &&
     typeof value.state === 'string' &&
+    typeof value.strategy === 'string' &&
     typeof value.phoneNumber === 'string' &&
     typeof value.callbackURL === 'string' &&
     typeof value.expiresAt === 'number' &&

@@ -33,6 +33,7 @@ afterAll(() => redis.stop());
 function flowFor(state: string, extra: Record<string, unknown> = {}): PendingFlow {
   return {
     state,
+    strategy: 'number-verification',
     phoneNumber: VERIFIED,
     callbackURL: 'https://app.example/auth/callback',
     expiresAt: Date.now() + 60_000,
