@@ -11,7 +11,8 @@
  * Options:
  *   --quick              a short run (CI: checks that the benchmark works; under 2 minutes)
  *   --latency-ms N       fixed operator latency on the token and /verify calls
- *   --rounds N           interleaved rounds (default 3: each implementation once in each position)
+ *   --rounds N           interleaved rounds (default 6, each implementation twice in each position;
+ *                        --quick 3)
  *   --logins N           measured logins per implementation, concurrency and round
  *   --concurrency LIST   e.g. 1,16,64,256 (the default)
  *   --only LIST          e.g. strategy (implementations to run)
@@ -27,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { renderChart } from './chart.mjs';
+import { evaluateTargets, renderReport } from './report.mjs';
 import { quantile, spread } from './stats.mjs';
 
 const IMPLEMENTATIONS = [
@@ -52,7 +54,7 @@ const { values: args } = parseArgs({
 });
 const quick = args.quick;
 const latencyMs = Number(args['latency-ms']);
-const rounds = Number(args.rounds ?? 3);
+const rounds = Number(args.rounds ?? (quick ? 3 : 6));
 const levels = args.concurrency.split(',').map(Number);
 const implementations = args.only
   ? IMPLEMENTATIONS.filter((i) => args.only.split(',').includes(i.key))
@@ -61,10 +63,10 @@ const implementations = args.only
 const loginsAt = (concurrency) => {
   if (args.logins) return Number(args.logins);
   if (quick) return concurrency === 1 ? 60 : 200;
-  return concurrency === 1 ? 300 : 2000;
+  return concurrency === 1 ? 150 : 1000;
 };
 /** Unmeasured logins first: they reopen the connections the operator idled out meanwhile. */
-const warmupAt = (concurrency) => Math.max(2 * concurrency, quick ? 20 : 100);
+const warmupAt = (concurrency) => Math.max(concurrency, quick ? 20 : 100);
 
 const results = new URL('results/', import.meta.url);
 const certificate = fileURLToPath(
@@ -280,96 +282,29 @@ const machine = {
   os: `${osType()} ${release()}`,
   node: process.version,
 };
-const fixed = (value, digits) => (value === undefined ? '–' : value.toFixed(digits));
-const range = (s, digits = 2) =>
-  s === undefined
-    ? '–'
-    : `${fixed(s.median, digits)} (${fixed(s.min, digits)}–${fixed(s.max, digits)})`;
-
-const lines = [
-  `${new Date().toISOString().slice(0, 10)}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}; ` +
-    `${rounds} interleaved rounds; operator latency ${latencyMs} ms; medians over rounds, ratios as median (min–max)`,
-  '',
-  '| conc. | implementation | logins/s | p50 ms | p99 ms | CPU ms/login | loop delay p99 ms | RSS MiB | new TLS/login | failed | logins/s ÷ (a) | CPU ÷ (a) | p99 ÷ (a) | logins/s ÷ (b) |',
-  '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-];
-for (const concurrency of levels) {
-  for (const app of apps) {
-    const s = summary[app.key][concurrency];
-    const rows = raw[app.key][concurrency];
-    lines.push(
-      `| ${concurrency} | ${app.label} | ${fixed(s.loginsPerSecond.median, 0)} | ${fixed(s.p50Ms.median, 1)} | ${fixed(s.p99Ms.median, 1)} | ${fixed(s.cpuMsPerLogin.median, 2)} | ${fixed(s.loopDelayP99Ms.median, 1)} | ${fixed(s.rssMiB.median, 0)} | ${fixed(s.newTlsPerLogin.median, 3)} | ${rows.reduce((n, r) => n + r.failedLogins, 0)} | ${range(s.vsHandWritten.loginsPerSecond)} | ${range(s.vsHandWritten.cpuMsPerLogin)} | ${range(s.vsHandWritten.p99Ms)} | ${range(s.vsPassportOauth2.loginsPerSecond)} |`,
-    );
-  }
-}
-
-// The issue's targets for this strategy, read from the medians of the in-run ratios.
-const targets = [];
-const ours = summary.strategy;
-if (ours) {
-  const check = (name, concurrency, value, limit, atMost) => {
-    if (value === undefined) return;
-    const met = atMost ? value <= limit : value >= limit;
-    targets.push({ name, concurrency, value, limit, met });
-  };
-  for (const c of levels.filter((level) => level >= 16)) {
-    check('logins/s ÷ (a) ≥ 0.97', c, ours[c].vsHandWritten.loginsPerSecond?.median, 0.97, false);
-    check('CPU/login ÷ (a) ≤ 1.05', c, ours[c].vsHandWritten.cpuMsPerLogin?.median, 1.05, true);
-    check('p99 ÷ (a) ≤ 1.05', c, ours[c].vsHandWritten.p99Ms?.median, 1.05, true);
-    check(
-      'logins/s ÷ (b) ≥ 1.25',
-      c,
-      ours[c].vsPassportOauth2.loginsPerSecond?.median,
-      1.25,
-      false,
-    );
-  }
-  for (const c of levels) {
-    check(
-      `new TLS/login ≤ ${c <= 64 ? '0.01' : '0.02'}`,
-      c,
-      ours[c].newTlsPerLogin.median,
-      c <= 64 ? 0.01 : 0.02,
-      true,
-    );
-  }
-  lines.push('', 'targets for (c):');
-  for (const t of targets) {
-    lines.push(
-      `- ${t.met ? 'met    ' : 'NOT met'} at ${t.concurrency}: ${t.name} — ${t.value.toFixed(3)}`,
-    );
-  }
-}
 const seconds = (Date.now() - began) / 1000;
-lines.push('', `(${seconds.toFixed(0)} s)`);
-console.log(`\n${lines.join('\n')}`);
+const date = new Date().toISOString();
+const result = {
+  date,
+  machine,
+  options: {
+    quick,
+    rounds,
+    latencyMs,
+    concurrency: levels,
+    logins: Object.fromEntries(levels.map((c) => [c, loginsAt(c)])),
+  },
+  implementations: apps.map(({ key, label }) => ({ key, label })),
+  summary,
+  targets: evaluateTargets(summary, levels),
+  rounds: raw,
+  seconds,
+};
+console.log(`\n${renderReport(result)}\n\n(${seconds.toFixed(0)} s)`);
 
 mkdirSync(results, { recursive: true });
 const stem = args.out ?? (quick ? 'quick' : 'latest');
-const date = new Date().toISOString();
-writeFileSync(
-  new URL(`${stem}.json`, results),
-  `${JSON.stringify(
-    {
-      date,
-      machine,
-      options: {
-        quick,
-        rounds,
-        latencyMs,
-        concurrency: levels,
-        logins: Object.fromEntries(levels.map((c) => [c, loginsAt(c)])),
-      },
-      implementations: apps.map(({ key, label }) => ({ key, label })),
-      summary,
-      targets,
-      rounds: raw,
-      seconds,
-    },
-    null,
-    2,
-  )}\n`,
-);
+writeFileSync(new URL(`${stem}.json`, results), `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync(
   new URL(`${stem}.svg`, results),
   renderChart({

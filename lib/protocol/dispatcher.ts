@@ -1,4 +1,4 @@
-import { Dispatcher, Pool } from 'undici';
+import { Dispatcher, RoundRobinPool } from 'undici';
 
 /**
  * Most connections the default dispatcher opens to one operator origin. A login makes two
@@ -15,7 +15,7 @@ export const DEFAULT_CONNECTIONS = 64;
  */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT = 60_000;
 
-const POOL_OPTIONS: Pool.Options = {
+const POOL_OPTIONS: RoundRobinPool.Options = {
   connections: DEFAULT_CONNECTIONS,
   // Operators answer one request at a time per connection.
   pipelining: 1,
@@ -23,12 +23,14 @@ const POOL_OPTIONS: Pool.Options = {
 };
 
 /**
- * One bounded keep-alive {@link Pool} per operator origin, kept for the dispatcher's lifetime (the
- * origins are the few configured endpoints). Unlike undici's Agent, which drops and re-creates an
- * origin's pool whenever its connections all close, the pool and its bound stay put.
+ * One bounded keep-alive pool per operator origin, kept for the dispatcher's lifetime (the origins
+ * are the few configured endpoints). Unlike undici's Agent, which drops and re-creates an origin's
+ * pool whenever its connections all close, the pool and its bound stay put. Round robin, not
+ * first-free: every open connection carries its share of the calls, so none sits idle long enough
+ * to time out between bursts and be opened again with a new TLS handshake.
  */
 class OperatorPools extends Dispatcher {
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, RoundRobinPool>();
 
   override dispatch(
     options: Dispatcher.DispatchOptions,
@@ -37,7 +39,7 @@ class OperatorPools extends Dispatcher {
     const origin = String(options.origin);
     let pool = this.#pools.get(origin);
     if (pool === undefined) {
-      pool = new Pool(origin, POOL_OPTIONS);
+      pool = new RoundRobinPool(origin, POOL_OPTIONS);
       this.#pools.set(origin, pool);
     }
     return pool.dispatch(options, handler);
