@@ -34,6 +34,21 @@ export default tseslint.config(
     },
   },
   {
+    // The Jest consumer's test file: CommonJS with Jest's globals.
+    files: ['test/consumers/fixtures/**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        beforeAll: 'readonly',
+        afterAll: 'readonly',
+        test: 'readonly',
+        expect: 'readonly',
+      },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['lib/**/*.ts'],
     rules: { 'no-console': 'error' },
   },

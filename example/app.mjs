@@ -169,7 +169,7 @@ export function createApp(options) {
     const returnTo = safeReturnTo(req.body?.returnTo);
     passport.authenticate(
       STRATEGY,
-      { state: returnTo ? { returnTo } : {} },
+      { appState: returnTo ? { returnTo } : {} },
       finish(req, res, next),
     )(req, res, next);
   });

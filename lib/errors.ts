@@ -20,10 +20,35 @@ export interface NumberVerificationErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Brand that makes `instanceof` hold across copies of this package: the ESM and CommonJS builds
+ * (an app that `import`s it while a library `require`s it), or two installed versions. Each of
+ * our classes marks its prototype with its name under a registry symbol every copy shares.
+ */
+const BRAND = Symbol.for('passport-number-verification.errorClass');
+
+function brandOf(prototype: object): unknown {
+  return Object.getOwnPropertyDescriptor(prototype, BRAND)?.value;
+}
+
 /** Base class of every error this package produces. */
 export class NumberVerificationError extends Error {
   readonly code: string;
   readonly status?: number;
+
+  /** `instanceof` by brand, so an error from the other build (ESM/CommonJS) still matches. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    const brand = brandOf(this.prototype);
+    // An application's own subclass has no brand of its own: ordinary prototype check.
+    if (brand === undefined) return Function.prototype[Symbol.hasInstance].call(this, value);
+    if (typeof value !== 'object' || value === null) return false;
+    let proto = Object.getPrototypeOf(value) as object | null;
+    while (proto !== null) {
+      if (brandOf(proto) === brand) return true;
+      proto = Object.getPrototypeOf(proto) as object | null;
+    }
+    return false;
+  }
 
   constructor(message: string, options: NumberVerificationErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -52,6 +77,17 @@ export class TokenError extends NumberVerificationError {}
 
 /** The Number Verification `/verify` endpoint failed, timed out or answered something unusable. */
 export class VerificationError extends NumberVerificationError {}
+
+// Literal names, not `class.name`: a minifier may rename each copy's classes differently.
+const brands: [abstract new (...args: never[]) => Error, string][] = [
+  [NumberVerificationError, 'NumberVerificationError'],
+  [AuthorizationError, 'AuthorizationError'],
+  [TokenError, 'TokenError'],
+  [VerificationError, 'VerificationError'],
+];
+for (const [errorClass, brand] of brands) {
+  Object.defineProperty(errorClass.prototype, BRAND, { value: brand });
+}
 
 /** Transport-level codes shared by the token and verify legs. */
 export type TransportErrorCode = 'timeout' | 'network_error' | 'response_too_large';

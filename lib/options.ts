@@ -77,12 +77,25 @@ export interface StrategyOptionsWithRequest extends CommonOptions {
   passReqToCallback: true;
 }
 
-/** Per-request options: `passport.authenticate('number-verification', { phoneNumber, state })`. */
+/** Per-request options: `passport.authenticate('number-verification', { phoneNumber, appState })`. */
 export interface AuthenticateOptions {
   /** The number to verify, instead of reading `phoneNumberField` from the request. */
-  phoneNumber?: string;
+  phoneNumber?: string | undefined;
   /** Application data (e.g. `{ returnTo: '/cart' }`) kept server-side and handed back as `info.state`. */
-  state?: Record<string, unknown>;
+  appState?: Record<string, unknown> | undefined;
+  /** The same as `appState`, read when `appState` is absent (passport's own types call it a string). */
+  state?: Record<string, unknown> | undefined;
+}
+
+// Passport's `authenticate(name, options)` takes its own AuthenticateOptions; these two fields make
+// the per-request options compile there without a cast (`state` is typed `string` in it).
+declare module 'passport' {
+  interface AuthenticateOptions {
+    /** passport-number-verification: the number to verify, instead of the request's field. */
+    phoneNumber?: string | undefined;
+    /** passport-number-verification: application data handed back as `info.state`. */
+    appState?: Record<string, unknown> | undefined;
+  }
 }
 
 export const DEFAULTS = {

@@ -112,12 +112,13 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
   ): Promise<void> {
     const phoneNumber = normalizePhoneNumber(this.requestedPhoneNumber(req, query, options));
     if (phoneNumber === undefined) return this.failWith('invalid_phone_number');
-    if (options.state !== undefined && !isRecord(options.state)) {
+    const requested: unknown = options.appState ?? options.state;
+    if (requested !== undefined && !isRecord(requested)) {
       return this.error(
-        new TypeError('NumberVerificationStrategy: the state option must be a plain object'),
+        new TypeError('NumberVerificationStrategy: the appState option must be a plain object'),
       );
     }
-    const appState = withSafeReturnTo(options.state);
+    const appState = withSafeReturnTo(requested);
     const { callbackURL, stateMaxAge, store } = this._options;
     const flow: PendingFlow = {
       state: createStateValue(),

@@ -1,11 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
+import { createConsumer, packTarball } from './helpers/tarball.js';
 
 /**
  * Packs the package as npm would publish it and installs the tarball into a fresh directory,
@@ -16,23 +13,9 @@ describe('the packed tarball', () => {
   let consumer: string;
 
   beforeAll(() => {
-    consumer = mkdtempSync(join(tmpdir(), 'pnv-consumer-'));
-    const [packed] = JSON.parse(
-      execFileSync('npm', ['pack', '--json', '--pack-destination', consumer], {
-        cwd: root,
-        encoding: 'utf8',
-      }),
-    ) as { filename: string; files: { path: string }[] }[];
-    if (!packed) throw new Error('npm pack produced nothing');
-    expect(packed.files.map((file) => file.path)).not.toContainEqual(
-      expect.stringMatching(/^lib\//),
-    );
-    writeFileSync(join(consumer, 'package.json'), '{"name":"consumer","private":true}');
-    execFileSync(
-      'npm',
-      ['install', '--prefer-offline', '--no-audit', '--no-fund', join(consumer, packed.filename)],
-      { cwd: consumer, stdio: 'ignore' },
-    );
+    const tarball = packTarball();
+    expect(tarball.files).not.toContainEqual(expect.stringMatching(/^lib\//));
+    consumer = createConsumer('consumer', [tarball.path]);
   }, 120_000);
 
   afterAll(() => rmSync(consumer, { recursive: true, force: true }));

@@ -172,3 +172,19 @@ describe('expired state', () => {
     }
   });
 });
+
+describe('per-request application data', () => {
+  it('takes appState (typed in passport’s AuthenticateOptions) over an object state', async () => {
+    const h = await startLoginApp({
+      authenticate: { appState: { returnTo: '/cart' }, state: { returnTo: '/ignored' } },
+    });
+    try {
+      const outcome = await h.login(VERIFIED);
+      expect(outcome).toMatchObject({ outcome: 'success', info: { state: { returnTo: '/cart' } } });
+      const refused = await h.login(NOT_VERIFIED);
+      expect(refused.info).toMatchObject({ code: 'not_verified', state: { returnTo: '/cart' } });
+    } finally {
+      await h.close();
+    }
+  });
+});

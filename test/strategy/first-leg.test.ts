@@ -128,13 +128,15 @@ describe('first leg options', () => {
     }
   });
 
-  it('errors when the per-request state is not a plain object', async () => {
-    const h = await startLoginApp({
-      authenticate: { state: 'returnTo=/cart' as unknown as Record<string, unknown> },
-    });
+  it.each([
+    ['state', { state: 'returnTo=/cart' as unknown as Record<string, unknown> }],
+    ['appState', { appState: ['/cart'] as unknown as Record<string, unknown> }],
+  ])('errors when the per-request %s is not a plain object', async (_name, authenticate) => {
+    const h = await startLoginApp({ authenticate });
     try {
       const outcome = await h.startOutcome({ phoneNumber: '+447700900001' });
       expect(outcome.error).toMatchObject({ name: 'TypeError' });
+      expect(outcome.error?.message).toMatch(/appState option must be a plain object/);
     } finally {
       await h.close();
     }
