@@ -1,13 +1,49 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FAILURES } from '../lib/index.js';
+import { codeBlockAfter } from './helpers/markdown.js';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const root = new URL('../', import.meta.url);
+const readme = readFileSync(new URL('README.md', root), 'utf8');
 
 describe('README', () => {
   it('shows the two set-up commands', () => {
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm ci && npm test');
+  });
+
+  it('is for users: at most 350 lines', () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(350);
+  });
+
+  it('links only to files that exist', () => {
+    const links = [...readme.matchAll(/\]\(((?:docs\/|[A-Z]+\.md)[^)#\s]*)/g)].map((m) => m[1]);
+    expect(links.length).toBeGreaterThan(5);
+    for (const link of links) expect(existsSync(new URL(link ?? '', root)), link).toBe(true);
+  });
+
+  it('links every docs/*.md page the depth moved to', () => {
+    for (const page of [
+      'example',
+      'sandbox',
+      'camara-conformance',
+      'reliability',
+      'performance',
+      'deployment',
+      'providers',
+      'verify',
+      'security',
+    ])
+      expect(readme).toContain(`](docs/${page}.md`);
+  });
+
+  it('has a quick start in ESM and in CommonJS, lines of at most 100 characters', () => {
+    const esm = codeBlockAfter(readme, 'quickstart:esm');
+    const cjs = codeBlockAfter(readme, 'quickstart:cjs');
+    expect(esm).toMatch(/^import .* from 'passport-number-verification';$/m);
+    expect(cjs).toMatch(/^const .* = require\('passport-number-verification'\);$/m);
+    for (const line of [...esm.split('\n'), ...cjs.split('\n')])
+      expect(line.length, line).toBeLessThanOrEqual(100);
   });
 
   it('lists exactly the fail codes of FAILURES, with their status and message', () => {

@@ -13,16 +13,21 @@ export type {
   FaultInjection,
   Sandbox,
   SandboxApplication,
+  SandboxDemoApplication,
   SandboxEndpoint,
   SandboxEndpoints,
   SandboxEvent,
   SandboxOptions,
+  SandboxStrategyOptions,
   Verify2Endpoint,
   Verify2Endpoints,
 } from './types.js';
 export type { OutboxMessage } from './outbox.js';
 
-/** Creates a sandbox (not yet listening: call `listen`). */
+/**
+ * Creates a sandbox (not yet listening: call `listen`). Without `applications`, it makes a demo
+ * application: `sandbox.strategyOptions({ callbackURL })` then gives the strategy all it needs.
+ */
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   return new SandboxServer(options);
 }

@@ -9,6 +9,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { registerApplication, type RegisteredApplication } from './applications.js';
+import { demoApplication, demoRegistration, type DemoApplication } from './demo-application.js';
 import type { SandboxContext, SandboxRequest } from './context.js';
 import { ActiveFault, FaultRegistry, faultResponse } from './faults.js';
 import { errorInfo, readBody, type SandboxResponse } from './http-util.js';
@@ -25,6 +26,7 @@ import type {
   SandboxEndpoints,
   SandboxEvent,
   SandboxOptions,
+  SandboxStrategyOptions,
   Verify2Endpoints,
 } from './types.js';
 
@@ -63,6 +65,9 @@ export class SandboxServer implements Sandbox {
   private readonly closing = new AbortController();
   private baseUrl: string | undefined;
   private readonly protocol: 'http' | 'https';
+  readonly demoApplication: DemoApplication | undefined;
+  /** Redirect URIs of the demo application; it is registered once it has one. */
+  private readonly demoRedirectUris = new Set<string>();
 
   constructor(options: SandboxOptions = {}) {
     const applications = new Map<string, RegisteredApplication>();
@@ -81,6 +86,10 @@ export class SandboxServer implements Sandbox {
     // Every pending delay and trickle listens on `closing`; under load there are many at once.
     setMaxListeners(0, this.closing.signal);
     for (const application of options.applications ?? []) this.addApplication(application);
+    if (this.context.applications.size === 0) {
+      this.demoApplication = demoApplication(options.demoApplication);
+      this.addDemoRedirectUris(options.demoApplication?.redirectUris ?? []);
+    }
     const listener = (req: IncomingMessage, res: ServerResponse): void => {
       void this.handle(req, res);
     };
@@ -143,6 +152,31 @@ export class SandboxServer implements Sandbox {
 
   outbox(to?: string): OutboxMessage[] {
     return this.context.outbox.list(to);
+  }
+
+  strategyOptions({ callbackURL }: { callbackURL: string }): SandboxStrategyOptions {
+    const demo = this.demoApplication;
+    if (demo === undefined) {
+      throw new Error(
+        'strategyOptions needs the demo application: create the sandbox without `applications`',
+      );
+    }
+    const endpoints = this.endpoints; // throws when not listening yet
+    this.addDemoRedirectUris([callbackURL]);
+    return {
+      applicationId: demo.applicationId,
+      privateKey: demo.privateKey,
+      callbackURL,
+      ...endpoints,
+    };
+  }
+
+  private addDemoRedirectUris(uris: readonly string[]): void {
+    if (this.demoApplication === undefined || uris.length === 0) return;
+    const all = [...this.demoRedirectUris, ...uris];
+    // Validates every URI before any is kept, so a bad one leaves the registration unchanged.
+    this.addApplication(demoRegistration(this.demoApplication, all));
+    for (const uri of uris) this.demoRedirectUris.add(uri);
   }
 
   addApplication(application: SandboxApplication): void {

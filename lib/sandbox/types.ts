@@ -11,7 +11,18 @@ export interface SandboxApplication {
 }
 
 export interface SandboxOptions {
+  /** Registered applications. Without any, the sandbox makes a demo application (see `strategyOptions`). */
   applications?: SandboxApplication[];
+  /**
+   * The demo application to use instead of a fresh one (the CLI keeps one across restarts), with
+   * the redirect URIs it accepts from the start. Ignored when `applications` lists any.
+   */
+  demoApplication?: {
+    applicationId: string;
+    /** RSA private key: PEM (PKCS#8 or PKCS#1) or a `KeyObject`. */
+    privateKey: string | Buffer | KeyObject;
+    redirectUris?: string[];
+  };
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** `login_hint` number → number of the SIM the "device" really holds (numbers outside `+990`). */
@@ -107,8 +118,30 @@ export interface CamaraEndpoints {
   devicePhoneNumberURL: string;
 }
 
+/** Everything `new NumberVerificationStrategy(...)` needs to sign in against the sandbox. */
+export interface SandboxStrategyOptions extends SandboxEndpoints {
+  applicationId: string;
+  /** The demo application's private key, PKCS#8 PEM. */
+  privateKey: string;
+  callbackURL: string;
+}
+
+/** The demo application the sandbox made (or was given): its ID and its private key (PKCS#8 PEM). */
+export interface SandboxDemoApplication {
+  readonly applicationId: string;
+  readonly privateKey: string;
+}
+
 export interface Sandbox {
   listen(port?: number, host?: string): Promise<void>;
+  /** The demo application, when the sandbox was created without `applications`. */
+  readonly demoApplication: SandboxDemoApplication | undefined;
+  /**
+   * After `listen`: registers `callbackURL` as a redirect URI of the demo application and returns
+   * `{ applicationId, privateKey, callbackURL, authorizationURL, tokenURL, verifyURL }`.
+   * Throws when the sandbox has no demo application (it was given `applications`).
+   */
+  strategyOptions(options: { callbackURL: string }): SandboxStrategyOptions;
   readonly url: string;
   readonly endpoints: SandboxEndpoints;
   readonly camaraEndpoints: CamaraEndpoints;

@@ -17,7 +17,7 @@ export interface CamaraFeature {
   scenarios: FeatureScenario[];
 }
 
-/** Parses every `.feature` file in ../shared/camara with the official Gherkin parser. */
+/** Parses every `.feature` file in test/fixtures/camara with the official Gherkin parser. */
 export function loadCamaraFeatures(): CamaraFeature[] {
   const files = readdirSync(CAMARA_DIR)
     .filter((f) => f.endsWith('.feature'))

@@ -3,8 +3,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import formatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 
-/** ../shared/camara beside the repository: official CAMARA files, read as they are, never retyped. */
-export const CAMARA_DIR = new URL('../../../shared/camara/', import.meta.url);
+/** Official CAMARA files vendored in test/fixtures/camara (see its README), read as they are. */
+export const CAMARA_DIR = new URL('../fixtures/camara/', import.meta.url);
 
 export const NV_V2_FILE = 'number-verification-v2.1.0.yaml';
 export const NV_V031_FILE = 'number-verification-v0.3.1.yaml';

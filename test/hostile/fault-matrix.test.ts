@@ -560,8 +560,8 @@ describe(`fault matrix (${cells.length} cells, timeout ${TIMEOUT} ms)`, () => {
     expect((await h.login(VERIFIED)).outcome).toBe('success');
   });
 
-  it('is the matrix README.md carries', () => {
-    const docs = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('is the matrix docs/reliability.md carries', () => {
+    const docs = readFileSync(new URL('../../docs/reliability.md', import.meta.url), 'utf8');
     for (const table of matrixTables()) {
       const rows = table.map((row) => normalizeRow(row));
       const docRows = docs
@@ -569,7 +569,7 @@ describe(`fault matrix (${cells.length} cells, timeout ${TIMEOUT} ms)`, () => {
         .filter((line) => line.startsWith('|'))
         .map(normalizeRow);
       for (const row of rows)
-        expect(docRows, 'update README.md from the printed matrix').toContain(row);
+        expect(docRows, 'update docs/reliability.md from the printed matrix').toContain(row);
     }
   });
 });

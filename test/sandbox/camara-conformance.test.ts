@@ -1,5 +1,5 @@
 /**
- * CAMARA's own Gherkin scenarios (../shared/camara/*.feature), run against the sandbox's v2
+ * CAMARA's own Gherkin scenarios (test/fixtures/camara/*.feature), run against the sandbox's v2
  * endpoints. Each scenario becomes one test named by its tag; each step phrase is implemented
  * once in STEPS below. A step no entry matches fails the scenario, so nothing is skipped silently.
  */
@@ -25,7 +25,7 @@ const NOT_NETWORK_AUTHENTICATED = '+99011111199';
 const EXPIRY_JUMP_MS = 301_000;
 
 /**
- * Scenarios that cannot apply to the sandbox, by tag, with the reason; README.md carries the
+ * Scenarios that cannot apply to the sandbox, by tag, with the reason; docs/camara-conformance.md carries the
  * same list. Currently none: every scenario runs.
  */
 const NOT_APPLICABLE: Readonly<Record<string, string>> = {};
@@ -199,7 +199,7 @@ const STEPS: Step[] = [
   [
     /^the header "Authorization" is set to a valid access token which does not identify a single phone number$/,
     // The sandbox only issues 3-legged tokens (each bound to one number); the scenario's point,
-    // an invalid phoneNumber → 400, holds for them too. See README.md.
+    // an invalid phoneNumber → 400, holds for them too. See docs/camara-conformance.md.
     (w) => void (w.tokenKind = 'valid'),
   ],
   // Body
@@ -323,7 +323,7 @@ async function runScenario(scenario: FeatureScenario, defaultOperation: string):
   expect(world.response).toBeDefined();
 }
 
-describe('CAMARA Gherkin scenarios (../shared/camara/*.feature)', () => {
+describe('CAMARA Gherkin scenarios (test/fixtures/camara/*.feature)', () => {
   it('finds both feature files and their scenarios', () => {
     expect(features.map((f) => f.file)).toEqual([
       'number-verification-phoneNumberShare-v2.1.0.feature',
@@ -332,11 +332,11 @@ describe('CAMARA Gherkin scenarios (../shared/camara/*.feature)', () => {
     expect(features.every((f) => f.scenarios.length > 0)).toBe(true);
   });
 
-  it('the scenarios that cannot apply are exactly the ones documented in README.md', () => {
-    const docs = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('the scenarios that cannot apply are exactly the ones documented in docs/camara-conformance.md', () => {
+    const docs = readFileSync(new URL('../../docs/camara-conformance.md', import.meta.url), 'utf8');
     const allTags = new Set(features.flatMap((f) => f.scenarios.map((s) => s.tag)));
     for (const tag of Object.keys(NOT_APPLICABLE)) expect(allTags.has(tag)).toBe(true);
-    // README.md lists every scenario tag, with "passes" or the reason it cannot apply.
+    // docs/camara-conformance.md lists every scenario tag, with "passes" or the reason it cannot apply.
     for (const tag of allTags) expect(docs).toContain(`\`@${tag}\``);
     const documented = [...docs.matchAll(/^\| `@([^`]+)` \| [^|]+ \| cannot apply/gm)].map(
       (m) => m[1],
