@@ -1,5 +1,5 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { signJWT } from './jws.js';
 
 /** Lifetime of each application JWT. Vonage's SDK default is 900 s; CAMARA caps assertions at 300 s. */
 export const CLIENT_JWT_LIFETIME_SECONDS = 300;
@@ -56,10 +56,14 @@ export function createApplicationJWT(
   privateKey: KeyObject,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Promise<string> {
-  return new SignJWT({ application_id: applicationId })
-    .setProtectedHeader({ alg: 'RS256', typ: 'JWT' })
-    .setIssuedAt(nowSeconds)
-    .setExpirationTime(nowSeconds + CLIENT_JWT_LIFETIME_SECONDS)
-    .setJti(randomUUID())
-    .sign(privateKey);
+  return signJWT(
+    { alg: 'RS256', typ: 'JWT' },
+    {
+      application_id: applicationId,
+      iat: nowSeconds,
+      exp: nowSeconds + CLIENT_JWT_LIFETIME_SECONDS,
+      jti: randomUUID(),
+    },
+    privateKey,
+  );
 }
