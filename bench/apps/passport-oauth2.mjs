@@ -8,7 +8,8 @@
  *   2. `login_hint`: an `authorizationParams` override turns the typed number into `tel:+…`;
  *   3. the number itself: kept in the session by the /login route, read back in the callback;
  *   4. the `/verify` call: made by hand in the verify callback (`passReqToCallback`), with the
- *      access token passport-oauth2 obtained, a keep-alive undici POST;
+ *      access token passport-oauth2 obtained, over Node's built-in `fetch` (keep-alive; an app
+ *      built on passport-oauth2 has no HTTP client of its own to reach for);
  *   5. `skipUserProfile: true`: there is no userinfo endpoint to fetch a profile from.
  * State is passport-oauth2's own (`state: true`, kept in the session).
  */
@@ -16,7 +17,6 @@ import { createPrivateKey, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { Passport } from 'passport';
 import OAuth2Strategy from 'passport-oauth2';
-import { request } from 'undici';
 import { passportApp } from './express-app.mjs';
 
 export function createApp({ applicationId, privateKey, endpoints, callbackURL }) {
@@ -45,12 +45,12 @@ export function createApp({ applicationId, privateKey, endpoints, callbackURL })
     // glue 4: the /verify call, with the number kept by glue 3.
     (req, accessToken, _refreshToken, _params, _profile, done) => {
       const phoneNumber = req.session.phoneNumber;
-      request(endpoints.verifyURL, {
+      fetch(endpoints.verifyURL, {
         method: 'POST',
         headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ phoneNumber }),
       })
-        .then((response) => response.body.json())
+        .then((response) => response.json())
         .then(
           (body) => done(null, body.devicePhoneNumberVerified === true ? { phoneNumber } : false),
           done,
