@@ -17,6 +17,8 @@ export interface NumberVerificationErrorOptions {
   code: string;
   /** HTTP status of the operator's response, when one came back. */
   status?: number | undefined;
+  /** The CAMARA `x-correlator` of the sign-in this error belongs to. */
+  correlator?: string | undefined;
   cause?: unknown;
 }
 
@@ -35,6 +37,11 @@ function brandOf(prototype: object): unknown {
 export class NumberVerificationError extends Error {
   readonly code: string;
   readonly status?: number;
+  /**
+   * The CAMARA `x-correlator` sent with every back-channel request of the sign-in, for a support
+   * ticket. Set by the strategy on every error of a sign-in that reached the operator.
+   */
+  correlator?: string;
 
   /** `instanceof` by brand, so an error from the other build (ESM/CommonJS) still matches. */
   static override [Symbol.hasInstance](value: unknown): boolean {
@@ -55,6 +62,7 @@ export class NumberVerificationError extends Error {
     this.name = new.target.name;
     this.code = cutOperatorText(options.code);
     if (options.status !== undefined) this.status = options.status;
+    if (options.correlator !== undefined) this.correlator = options.correlator;
   }
 }
 
@@ -78,12 +86,20 @@ export class TokenError extends NumberVerificationError {}
 /** The Number Verification `/verify` endpoint failed, timed out or answered something unusable. */
 export class VerificationError extends NumberVerificationError {}
 
+/**
+ * OIDC discovery (`camara.discover`) failed or found a document this package cannot use: codes
+ * `discovery_failed`, `invalid_discovery_document`, `issuer_mismatch`, `pkce_unsupported`,
+ * `client_authentication_unsupported`, or a transport code.
+ */
+export class DiscoveryError extends NumberVerificationError {}
+
 // Literal names, not `class.name`: a minifier may rename each copy's classes differently.
 const brands: [abstract new (...args: never[]) => Error, string][] = [
   [NumberVerificationError, 'NumberVerificationError'],
   [AuthorizationError, 'AuthorizationError'],
   [TokenError, 'TokenError'],
   [VerificationError, 'VerificationError'],
+  [DiscoveryError, 'DiscoveryError'],
 ];
 for (const [errorClass, brand] of brands) {
   Object.defineProperty(errorClass.prototype, BRAND, { value: brand });

@@ -1,8 +1,8 @@
-import type { KeyObject } from 'node:crypto';
 import type { Request } from 'express';
 import type { Dispatcher } from 'undici';
-import type { LoginHintFormat } from './protocol/authorization-url.js';
-import { parsePrivateKey } from './protocol/client-auth.js';
+import { optionalBoolean, optionalString, parseEndpoint, requireString } from './option-checks.js';
+import type { Provider, VerificationMode } from './providers/types.js';
+import { createVonageProvider, type VonageOptions } from './providers/vonage.js';
 import { SessionStateStore } from './state/session-store.js';
 import type { StateStore } from './state/store.js';
 
@@ -24,26 +24,19 @@ export type VerifyFunctionWithRequest = (
 ) => unknown;
 
 interface CommonOptions {
-  /** Vonage application ID, sent as `client_id` and as the JWT's `application_id` claim. */
-  applicationId: string;
-  /** The application's RSA private key: PEM (PKCS#8 or PKCS#1) string or Buffer, or a KeyObject. */
-  privateKey: string | Buffer | KeyObject;
-  /** Absolute callback URL, sent byte-for-byte as `redirect_uri`; must match the Vonage application. */
+  /** Absolute callback URL, sent byte-for-byte as `redirect_uri`; must match the registered one. */
   callbackURL: string;
   /** Strategy name for `passport.authenticate(name)`. Default `'number-verification'`. */
   name?: string;
   /** Field read from `req.body`, then `req.query`, on the first leg. Default `'phoneNumber'`. */
   phoneNumberField?: string;
-  /** Default `https://oidc.idp.vonage.com/oauth2/auth`. */
-  authorizationURL?: string;
-  /** Default `https://api-eu.vonage.com/oauth2/token`. */
-  tokenURL?: string;
-  /** Default `https://api-eu.vonage.com/camara/number-verification/v031/verify`. */
-  verifyURL?: string;
-  /** Default `openid dpv:FraudPreventionAndDetection#number-verification-verify-read`. */
-  scope?: string;
-  /** How the number is sent as `login_hint`: `'tel'` (`tel:+44…`, default) or `'e164'` (`+44…`). */
-  loginHintFormat?: LoginHintFormat;
+  /**
+   * `'verify'` (default): the user types a number and the operator confirms it. `'share'`: the user
+   * types nothing and the operator tells the device's number (CAMARA providers only).
+   */
+  mode?: VerificationMode;
+  /** Send `hashedPhoneNumber` (hex SHA-256 of `+E164`) instead of the number itself. Default `false`. */
+  hashPhoneNumber?: boolean;
   /** Deadline in ms for each back-channel request, from sending it until its body is read. Default 10 000. */
   timeout?: number;
   /** How long, in ms, a started sign-in stays valid. Default 300 000 (5 minutes). */
@@ -61,21 +54,23 @@ interface CommonOptions {
    * the code and the access token would cross the network in clear text.
    */
   allowInsecureHttp?: boolean;
-  /**
-   * PKCE (RFC 7636, S256): binds each authorization code to the flow that asked for it, so a leaked
-   * code cannot be redeemed with another browser's state. Default `false`: Vonage documents no PKCE.
-   * Turn it on once your operator supports it (an operator without PKCE may refuse the parameters).
-   */
-  pkce?: boolean;
 }
 
-export interface StrategyOptions extends CommonOptions {
+/** Vonage configured with flat options (as in 0.1.0): the same as `provider: vonage({...})`. */
+export type VonageFlatOptions = CommonOptions & VonageOptions & { provider?: undefined };
+
+/** Any operator through a provider: `vonage({...})`, `camara({...})` or your own. */
+export type ProviderStrategyOptions = CommonOptions & {
+  provider: Provider;
+} & { [K in Exclude<keyof VonageOptions, 'allowInsecureHttp'>]?: never };
+
+export type StrategyOptions = (VonageFlatOptions | ProviderStrategyOptions) & {
   passReqToCallback?: false;
-}
+};
 
-export interface StrategyOptionsWithRequest extends CommonOptions {
+export type StrategyOptionsWithRequest = (VonageFlatOptions | ProviderStrategyOptions) & {
   passReqToCallback: true;
-}
+};
 
 /** Per-request options: `passport.authenticate('number-verification', { phoneNumber, appState })`. */
 export interface AuthenticateOptions {
@@ -85,9 +80,14 @@ export interface AuthenticateOptions {
   appState?: Record<string, unknown> | undefined;
   /** The same as `appState`, read when `appState` is absent (passport's own types call it a string). */
   state?: Record<string, unknown> | undefined;
+  /**
+   * The CAMARA `x-correlator` for this sign-in's back-channel requests (e.g. the app's request ID;
+   * pattern `[A-Za-z0-9-_:;./<>{}]`, ≤ 256). Default: a UUID chosen on the first leg.
+   */
+  correlator?: string | undefined;
 }
 
-// Passport's `authenticate(name, options)` takes its own AuthenticateOptions; these two fields make
+// Passport's `authenticate(name, options)` takes its own AuthenticateOptions; these fields make
 // the per-request options compile there without a cast (`state` is typed `string` in it).
 declare module 'passport' {
   interface AuthenticateOptions {
@@ -95,42 +95,47 @@ declare module 'passport' {
     phoneNumber?: string | undefined;
     /** passport-number-verification: application data handed back as `info.state`. */
     appState?: Record<string, unknown> | undefined;
+    /** passport-number-verification: the CAMARA `x-correlator` of this sign-in. */
+    correlator?: string | undefined;
   }
 }
 
 export const DEFAULTS = {
   name: 'number-verification',
   phoneNumberField: 'phoneNumber',
-  authorizationURL: 'https://oidc.idp.vonage.com/oauth2/auth',
-  tokenURL: 'https://api-eu.vonage.com/oauth2/token',
-  verifyURL: 'https://api-eu.vonage.com/camara/number-verification/v031/verify',
-  scope: 'openid dpv:FraudPreventionAndDetection#number-verification-verify-read',
-  loginHintFormat: 'tel',
+  mode: 'verify',
   timeout: 10_000,
   stateMaxAge: 300_000,
 } as const;
 
-/** @internal Options after validation, with defaults applied and the key parsed. */
+/** @internal Options after validation, with defaults applied and the provider built. */
 export interface ResolvedOptions {
   name: string;
-  applicationId: string;
-  privateKey: KeyObject;
+  provider: Provider;
   callbackURL: string;
   phoneNumberField: string;
-  authorizationURL: URL;
-  tokenURL: URL;
-  verifyURL: URL;
-  scope: string;
-  loginHintFormat: LoginHintFormat;
+  mode: VerificationMode;
+  hashPhoneNumber: boolean;
   timeout: number;
   stateMaxAge: number;
   dispatcher: Dispatcher | undefined;
   store: StateStore;
   passReqToCallback: boolean;
-  pkce: boolean;
 }
 
 const PREFIX = 'NumberVerificationStrategy';
+
+/** The flat Vonage options, refused beside `provider` (the provider carries its own). */
+const VONAGE_FLAT_OPTIONS = [
+  'applicationId',
+  'privateKey',
+  'authorizationURL',
+  'tokenURL',
+  'verifyURL',
+  'scope',
+  'loginHintFormat',
+  'pkce',
+] as const satisfies readonly Exclude<keyof VonageOptions, 'allowInsecureHttp'>[];
 
 /** Validates the constructor options, failing fast with a TypeError that names the option. */
 export function resolveOptions(
@@ -139,60 +144,64 @@ export function resolveOptions(
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${PREFIX} requires an options object`);
   }
-  const allowHttp = options.allowInsecureHttp === true;
-  const callbackURL = requireString(options.callbackURL, 'callbackURL');
-  parseEndpoint(callbackURL, 'callbackURL', allowHttp);
+  const allowHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp', PREFIX);
+  const callbackURL = requireString(options.callbackURL, 'callbackURL', PREFIX);
+  parseEndpoint(callbackURL, 'callbackURL', PREFIX, allowHttp === true);
+  const mode = options.mode ?? DEFAULTS.mode;
+  if (mode !== 'verify' && mode !== 'share') {
+    throw new TypeError(`${PREFIX} requires mode to be 'verify' or 'share'`);
+  }
+  const provider =
+    options.provider === undefined ? createVonageProvider(options, PREFIX) : checkProvider(options);
+  if (mode === 'share' && typeof provider.share !== 'function') {
+    throw new TypeError(`${PREFIX}: the ${provider.name} provider cannot run in share mode`);
+  }
   return {
-    name: optionalString(options.name, 'name') ?? DEFAULTS.name,
-    applicationId: requireString(options.applicationId, 'applicationId'),
-    privateKey: parsePrivateKey(options.privateKey),
+    name: optionalString(options.name, 'name', PREFIX) ?? DEFAULTS.name,
+    provider,
     callbackURL,
     phoneNumberField:
-      optionalString(options.phoneNumberField, 'phoneNumberField') ?? DEFAULTS.phoneNumberField,
-    authorizationURL: endpoint(options.authorizationURL, 'authorizationURL', allowHttp),
-    tokenURL: endpoint(options.tokenURL, 'tokenURL', allowHttp),
-    verifyURL: endpoint(options.verifyURL, 'verifyURL', allowHttp),
-    scope: optionalString(options.scope, 'scope') ?? DEFAULTS.scope,
-    loginHintFormat: loginHintFormat(options.loginHintFormat),
+      optionalString(options.phoneNumberField, 'phoneNumberField', PREFIX) ??
+      DEFAULTS.phoneNumberField,
+    mode,
+    hashPhoneNumber: optionalBoolean(options.hashPhoneNumber, 'hashPhoneNumber', PREFIX) ?? false,
     timeout: positiveNumber(options.timeout, 'timeout') ?? DEFAULTS.timeout,
     stateMaxAge: positiveNumber(options.stateMaxAge, 'stateMaxAge') ?? DEFAULTS.stateMaxAge,
     dispatcher: options.dispatcher,
     store: stateStore(options.store),
     passReqToCallback: options.passReqToCallback === true,
-    pkce: optionalBoolean(options.pkce, 'pkce') ?? false,
   };
 }
 
-function requireString(value: unknown, option: string): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new TypeError(`${PREFIX} requires a non-empty ${option} option`);
+function checkProvider(options: ProviderStrategyOptions): Provider {
+  const { provider } = options;
+  const flat = VONAGE_FLAT_OPTIONS.filter((name) => options[name] !== undefined);
+  if (flat.length > 0) {
+    throw new TypeError(
+      `${PREFIX} takes either provider or the flat Vonage options, not both (${flat.join(', ')} belong in the provider)`,
+    );
   }
-  return value;
-}
-
-function optionalString(value: unknown, option: string): string | undefined {
-  return value === undefined ? undefined : requireString(value, option);
+  const candidate = provider as Partial<Provider> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.name !== 'string' ||
+    typeof candidate.pkce !== 'boolean' ||
+    typeof candidate.authorizationURL !== 'function' ||
+    typeof candidate.exchangeCode !== 'function' ||
+    typeof candidate.verify !== 'function'
+  ) {
+    throw new TypeError(
+      `${PREFIX} requires provider to be a Provider (name, pkce, authorizationURL, exchangeCode, verify), e.g. camara({...})`,
+    );
+  }
+  return provider;
 }
 
 function positiveNumber(value: unknown, option: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new TypeError(`${PREFIX} requires ${option} to be a positive number of milliseconds`);
-  }
-  return value;
-}
-
-function optionalBoolean(value: unknown, option: string): boolean | undefined {
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new TypeError(`${PREFIX} requires ${option} to be a boolean`);
-  }
-  return value;
-}
-
-function loginHintFormat(value: unknown): LoginHintFormat {
-  if (value === undefined) return DEFAULTS.loginHintFormat;
-  if (value !== 'tel' && value !== 'e164') {
-    throw new TypeError(`${PREFIX} requires loginHintFormat to be 'tel' or 'e164'`);
   }
   return value;
 }
@@ -206,34 +215,4 @@ function stateStore(value: unknown): StateStore {
     );
   }
   return value as StateStore;
-}
-
-function endpoint(
-  value: unknown,
-  option: 'authorizationURL' | 'tokenURL' | 'verifyURL',
-  allowHttp: boolean,
-): URL {
-  return parseEndpoint(optionalString(value, option) ?? DEFAULTS[option], option, allowHttp);
-}
-
-function parseEndpoint(value: string, option: string, allowHttp: boolean): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TypeError(`${PREFIX} requires ${option} to be an absolute URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError(`${PREFIX} requires ${option} to be an http(s) URL`);
-  }
-  if (url.protocol === 'http:' && !allowHttp && !isLoopback(url.hostname)) {
-    throw new TypeError(
-      `${PREFIX} requires ${option} to use https (plain http is allowed for loopback hosts, or with allowInsecureHttp: true)`,
-    );
-  }
-  return url;
-}
-
-function isLoopback(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
 }

@@ -1,39 +1,63 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { signJWT } from './jws.js';
 
-/** Lifetime of each application JWT. Vonage's SDK default is 900 s; CAMARA caps assertions at 300 s. */
+/** Lifetime of each client JWT. Vonage's SDK default is 900 s; CAMARA caps assertions at 300 s. */
 export const CLIENT_JWT_LIFETIME_SECONDS = 300;
 
-/**
- * Parses the application's RSA private key once, at construction. Accepts PEM (PKCS#8 or PKCS#1)
- * as a string or Buffer, or a KeyObject. Messages never echo the key.
- */
-export function parsePrivateKey(input: unknown): KeyObject {
-  const key = toKeyObject(input);
-  if (key.type !== 'private' || key.asymmetricKeyType !== 'rsa') {
-    throw new TypeError('NumberVerificationStrategy requires privateKey to be an RSA private key');
-  }
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
-  if (bits < 2048) {
-    throw new TypeError(
-      `NumberVerificationStrategy requires privateKey to be an RSA key of at least 2048 bits (RS256, RFC 7518 §3.3); got ${bits}`,
-    );
-  }
-  return key;
+/** The JWS algorithms a client key may sign with: RS256 (RFC 7518 §3.3) and ES256 (§3.4). */
+export type SigningAlgorithm = 'RS256' | 'ES256';
+
+/** A private key parsed once, at construction, with the one algorithm it signs with. */
+export interface SigningKey {
+  key: KeyObject;
+  alg: SigningAlgorithm;
 }
 
-function toKeyObject(input: unknown): KeyObject {
+/**
+ * Parses a client's private key once. Accepts PEM (PKCS#8, PKCS#1 or SEC1) as a string or Buffer,
+ * or a KeyObject: RSA of at least 2048 bits signs RS256, EC P-256 signs ES256, and `algorithms`
+ * says which of the two the caller accepts. `owner` names the caller in messages, which never
+ * echo the key.
+ */
+export function parseSigningKey(
+  input: unknown,
+  owner: string,
+  algorithms: readonly SigningAlgorithm[] = ['RS256', 'ES256'],
+): SigningKey {
+  const key = toKeyObject(input, owner);
+  const wanted = algorithms.includes('ES256') ? 'an RSA or EC P-256' : 'an RSA';
+  if (key.type !== 'private') {
+    throw new TypeError(`${owner} requires privateKey to be ${wanted} private key`);
+  }
+  if (key.asymmetricKeyType === 'rsa' && algorithms.includes('RS256')) {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < 2048) {
+      throw new TypeError(
+        `${owner} requires privateKey to be an RSA key of at least 2048 bits (RS256, RFC 7518 §3.3); got ${bits}`,
+      );
+    }
+    return { key, alg: 'RS256' };
+  }
+  if (
+    key.asymmetricKeyType === 'ec' &&
+    key.asymmetricKeyDetails?.namedCurve === 'prime256v1' &&
+    algorithms.includes('ES256')
+  ) {
+    return { key, alg: 'ES256' };
+  }
+  throw new TypeError(`${owner} requires privateKey to be ${wanted} private key`);
+}
+
+function toKeyObject(input: unknown, owner: string): KeyObject {
   if (isKeyObject(input)) return input;
   if ((typeof input !== 'string' || input.trim() === '') && !Buffer.isBuffer(input)) {
-    throw new TypeError(
-      'NumberVerificationStrategy requires a privateKey option (PEM string, Buffer or KeyObject)',
-    );
+    throw new TypeError(`${owner} requires a privateKey option (PEM string, Buffer or KeyObject)`);
   }
   try {
     return createPrivateKey({ key: input, format: 'pem' });
   } catch {
     throw new TypeError(
-      'NumberVerificationStrategy could not parse the privateKey option as a PEM (PKCS#8 or PKCS#1) private key',
+      `${owner} could not parse the privateKey option as a PEM (PKCS#8, PKCS#1 or SEC1) private key`,
     );
   }
 }
@@ -66,4 +90,42 @@ export function createApplicationJWT(
     },
     privateKey,
   );
+}
+
+/** RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion. */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+export interface ClientAssertionInput {
+  clientId: string;
+  /** The token endpoint URL (OIDC Core §9: the audience SHOULD be the token endpoint). */
+  audience: string;
+  signingKey: SigningKey;
+  /** JWS `kid` header (RFC 7515 §4.1.4), when the operator holds several keys of the client. */
+  keyId?: string | undefined;
+}
+
+/**
+ * `private_key_jwt` (OIDC Core §9, RFC 7523 §2.2 and §3, CAMARA ICM "Client Authentication"):
+ * `iss` = `sub` = client_id, `aud` = the token endpoint, a fresh `jti`, `iat`, and
+ * `exp` = iat + 300 s (CAMARA's ceiling). Returns the form parameters of the token request.
+ */
+export async function createClientAssertion(
+  input: ClientAssertionInput,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<Record<string, string>> {
+  const { alg, key } = input.signingKey;
+  const assertion = await new SignJWT({})
+    .setProtectedHeader(input.keyId === undefined ? { alg } : { alg, kid: input.keyId })
+    .setIssuer(input.clientId)
+    .setSubject(input.clientId)
+    .setAudience(input.audience)
+    .setJti(randomUUID())
+    .setIssuedAt(nowSeconds)
+    .setExpirationTime(nowSeconds + CLIENT_JWT_LIFETIME_SECONDS)
+    .sign(key);
+  return {
+    client_id: input.clientId,
+    client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
+    client_assertion: assertion,
+  };
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { request, type Dispatcher } from 'undici';
+import { debug } from '../debug.js';
 import type { NumberVerificationError, NumberVerificationErrorOptions } from '../errors.js';
 
 /** Largest operator response body read; anything bigger is refused, never buffered. */
@@ -9,12 +10,17 @@ export interface BackChannelOptions {
   /** One deadline, in ms, for the whole exchange: connecting, sending, headers and the full body. */
   timeout: number;
   dispatcher?: Dispatcher | undefined;
+  /**
+   * CAMARA `x-correlator` sent with the request, so the operator's support can find the call; an
+   * echo that differs is logged in the debug output (CAMARA API Design Guide, x-correlator).
+   */
+  correlator?: string | undefined;
 }
 
 export interface BackChannelRequest {
   url: URL;
-  /** Default `POST`; Verify v2 cancels with `DELETE`. */
-  method?: 'POST' | 'DELETE';
+  /** Default `POST`; CAMARA share and OIDC discovery `GET`, Verify v2 cancels with `DELETE`. */
+  method?: 'GET' | 'POST' | 'DELETE';
   headers: Record<string, string>;
   /** Omitted for requests without a body (Verify v2 `next_workflow`, `DELETE`). */
   body?: string;
@@ -31,7 +37,8 @@ export interface BackChannelResponse {
 }
 
 /**
- * POSTs to the operator and reads the JSON answer. Never retried: the authorization code and the
+ * Sends one request to the operator (a POST unless `method` says otherwise) and reads the JSON
+ * answer. Never retried: the authorization code and the
  * access token it carries are single-use. Transport failures become the leg's error class with
  * code `timeout`, `network_error` or `response_too_large`; the request itself (with its secrets)
  * never appears in them.
@@ -49,17 +56,20 @@ export async function postToOperator(
     timedOut = true;
     signal.emit('abort');
   }, options.timeout);
+  const { correlator } = options;
   let status: number | undefined;
   let received: { text: string | undefined; contentType: string | string[] | undefined };
   try {
     const response = await request(req.url, {
       method: req.method ?? 'POST',
-      headers: req.headers,
+      headers:
+        correlator === undefined ? req.headers : { ...req.headers, 'x-correlator': correlator },
       body: req.body,
       signal,
       dispatcher: options.dispatcher,
     });
     status = response.statusCode;
+    checkCorrelatorEcho(req.label, correlator, response.headers['x-correlator']);
     received = {
       text: await readCapped(response.body, response.headers['content-length']),
       contentType: response.headers['content-type'],
@@ -86,6 +96,17 @@ export async function postToOperator(
     });
   }
   return { status, json: parseJson(received.text, received.contentType) };
+}
+
+/** CAMARA: the operator echoes the request's x-correlator; a different value is worth a debug line. */
+function checkCorrelatorEcho(
+  label: string,
+  sent: string | undefined,
+  echoed: string | string[] | undefined,
+): void {
+  if (sent === undefined || echoed === undefined || echoed === sent) return;
+  // JSON-quoted and cut: the header is the operator's text and must not forge log lines.
+  debug('%s: operator echoed x-correlator %j for %s', label, String(echoed).slice(0, 256), sent);
 }
 
 /** Reads the body up to {@link MAX_RESPONSE_BYTES}; `undefined` (body discarded) when larger. */

@@ -15,3 +15,10 @@ export function createCodeVerifier(): string {
 export function codeChallengeS256(verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url');
 }
+
+/** The authorization request's RFC 7636 §4.3 parameters, or none without a challenge. */
+export function pkceParameters(codeChallenge: string | undefined): Record<string, string> {
+  return codeChallenge === undefined
+    ? {}
+    : { code_challenge: codeChallenge, code_challenge_method: PKCE_METHOD };
+}

@@ -1,45 +1,44 @@
-import type { KeyObject } from 'node:crypto';
 import { TokenError } from '../errors.js';
-import { createApplicationJWT } from './client-auth.js';
+import type { TokenRequest } from '../providers/types.js';
 import { postToOperator, type BackChannelOptions } from './http.js';
 import { bodyField, describeFailure, operatorString } from './operator-body.js';
 
-export interface TokenRequest {
-  tokenURL: URL;
-  applicationId: string;
-  privateKey: KeyObject;
-  code: string;
-  /** Must be identical to the authorization request's `redirect_uri` (RFC 6749 §4.1.3). */
-  redirectUri: string;
-  /** RFC 7636 §4.5: the flow's PKCE verifier, when the authorization request carried a challenge. */
-  codeVerifier?: string | undefined;
+/** How a client proves who it is at the token endpoint: headers, form parameters, or both. */
+export interface ClientAuthentication {
+  /** e.g. `authorization: Basic …` (client_secret_basic) or Vonage's `Bearer <application JWT>`. */
+  headers?: Record<string, string>;
+  /** e.g. `client_assertion_type` + `client_assertion` (private_key_jwt). */
+  form?: Record<string, string>;
 }
 
 /**
- * Exchanges the authorization code for an access token (RFC 6749 §4.1.3). Vonage authenticates the
- * client with its application JWT as a Bearer token, not with CAMARA's `private_key_jwt`.
+ * Exchanges the authorization code for an access token (RFC 6749 §4.1.3, with RFC 7636 §4.5's
+ * `code_verifier` when PKCE is on), authenticating the client as `client` says.
  * Throws {@link TokenError}: the OAuth `error` as `code` when the operator sent one (RFC 6749 §5.2),
  * else `token_request_failed` / `invalid_token_response`, or a transport code.
  */
-export async function exchangeCode(
-  request: TokenRequest,
+export async function requestAccessToken(
+  tokenURL: URL,
+  grant: TokenRequest,
+  client: ClientAuthentication,
   options: BackChannelOptions,
 ): Promise<string> {
-  const jwt = await createApplicationJWT(request.applicationId, request.privateKey);
+  const form = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code: grant.code,
+    redirect_uri: grant.redirectUri,
+    ...(grant.codeVerifier === undefined ? {} : { code_verifier: grant.codeVerifier }),
+    ...client.form,
+  });
   const response = await postToOperator(
     {
-      url: request.tokenURL,
+      url: tokenURL,
       headers: {
-        authorization: `Bearer ${jwt}`,
+        ...client.headers,
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/json',
       },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code: request.code,
-        redirect_uri: request.redirectUri,
-        ...(request.codeVerifier === undefined ? {} : { code_verifier: request.codeVerifier }),
-      }).toString(),
+      body: form.toString(),
       label: 'Token request',
       makeError: (message, errorOptions) => new TokenError(message, errorOptions),
     },

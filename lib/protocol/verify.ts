@@ -1,63 +1,103 @@
-import { randomUUID } from 'node:crypto';
 import { VerificationError } from '../errors.js';
-import { postToOperator, type BackChannelOptions } from './http.js';
+import { hashPhoneNumber } from '../phone-number.js';
+import type { ShareAnswer, VerifyAnswer, VerifyRequest } from '../providers/types.js';
+import { postToOperator, type BackChannelOptions, type BackChannelResponse } from './http.js';
 import { bodyField, describeFailure, operatorString } from './operator-body.js';
 
-export interface VerifyRequest {
-  verifyURL: URL;
-  accessToken: string;
-  /** E.164 with its `+` (CAMARA NV v1+ pattern; v0.3.1, Vonage's basis, also accepts it). */
-  phoneNumber: string;
-}
-
-/** The CAMARA code Vonage answers when the device was not seen on the mobile network. */
+/**
+ * The CAMARA code (NV v0.3.1 to v2.1.0 alike) for a device the operator did not see on its mobile
+ * network (Wi-Fi, roaming): the user's situation, so it maps to the fail `not_on_mobile_network`.
+ */
 export const NOT_ON_MOBILE_NETWORK_CODE =
   'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK';
 
 /**
- * Asks the operator whether the device that obtained the access token holds `phoneNumber`
- * (CAMARA NV `POST /verify`). Throws {@link VerificationError} carrying the CAMARA ErrorInfo
- * `code` (or `verify_request_failed` / `invalid_verify_response`, or a transport code).
+ * CAMARA NV `POST /verify` (`phoneNumberVerify`): whether the device that obtained the access token
+ * holds the number, sent as `phoneNumber` or, hashed, as `hashedPhoneNumber` (NV 2.1.0: lower-case
+ * hex SHA-256 of the `+E164` string). Throws {@link VerificationError} carrying the CAMARA
+ * ErrorInfo `code` (or `verify_request_failed` / `invalid_verify_response`, or a transport code).
  */
 export async function verifyPhoneNumber(
+  verifyURL: URL,
   request: VerifyRequest,
   options: BackChannelOptions,
-): Promise<boolean> {
+): Promise<VerifyAnswer> {
+  const body = request.hashed
+    ? { hashedPhoneNumber: hashPhoneNumber(request.phoneNumber) }
+    : { phoneNumber: request.phoneNumber };
   const response = await postToOperator(
     {
-      url: request.verifyURL,
+      url: verifyURL,
       headers: {
         authorization: `Bearer ${request.accessToken}`,
         'content-type': 'application/json',
         accept: 'application/json',
-        // CAMARA x-correlator: lets an operator's support team find this call.
-        'x-correlator': randomUUID(),
       },
-      body: JSON.stringify({ phoneNumber: request.phoneNumber }),
+      body: JSON.stringify(body),
       label: 'Verify request',
       makeError: (message, errorOptions) => new VerificationError(message, errorOptions),
     },
     options,
   );
-  const { status, json } = response;
-  if (status < 200 || status > 299) {
-    // CAMARA ErrorInfo: {status, code, message}.
-    const code = operatorString(json, 'code');
-    const message = operatorString(json, 'message');
-    throw new VerificationError(
-      `Verify request failed: ${describeFailure(status, code, message)}`,
-      {
-        code: code ?? 'verify_request_failed',
-        status,
-      },
-    );
-  }
-  const verified = bodyField(json, 'devicePhoneNumberVerified');
+  const failure = camaraFailure('Verify request', response);
+  if (failure !== undefined) return failure;
+  const verified = bodyField(response.json, 'devicePhoneNumberVerified');
   if (typeof verified !== 'boolean') {
     throw new VerificationError(
-      `Verify response (HTTP ${status}) has no boolean devicePhoneNumberVerified`,
-      { code: 'invalid_verify_response', status },
+      `Verify response (HTTP ${response.status}) has no boolean devicePhoneNumberVerified`,
+      { code: 'invalid_verify_response', status: response.status },
     );
   }
-  return verified;
+  return { verified };
+}
+
+/**
+ * CAMARA NV `GET /device-phone-number` (`phoneNumberShare`): the number of the device that obtained
+ * the access token. The strategy checks it is E.164 before anyone uses it.
+ */
+export async function getDevicePhoneNumber(
+  url: URL,
+  accessToken: string,
+  options: BackChannelOptions,
+): Promise<ShareAnswer> {
+  const response = await postToOperator(
+    {
+      url,
+      method: 'GET',
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+      label: 'Device phone number request',
+      makeError: (message, errorOptions) => new VerificationError(message, errorOptions),
+    },
+    options,
+  );
+  const failure = camaraFailure('Device phone number request', response);
+  if (failure !== undefined) return failure;
+  const phoneNumber = bodyField(response.json, 'devicePhoneNumber');
+  if (typeof phoneNumber !== 'string') {
+    throw new VerificationError(
+      `Device phone number response (HTTP ${response.status}) has no string devicePhoneNumber`,
+      { code: 'invalid_share_response', status: response.status },
+    );
+  }
+  return { phoneNumber };
+}
+
+/**
+ * A non-2xx answer: the fail `not_on_mobile_network` for CAMARA's 403 saying so, else a thrown
+ * {@link VerificationError} with the CAMARA ErrorInfo `code` (`{status, code, message}`).
+ */
+function camaraFailure(
+  label: string,
+  { status, json }: BackChannelResponse,
+): { failure: 'not_on_mobile_network' } | undefined {
+  if (status >= 200 && status <= 299) return undefined;
+  const code = operatorString(json, 'code');
+  if (status === 403 && code === NOT_ON_MOBILE_NETWORK_CODE) {
+    return { failure: 'not_on_mobile_network' };
+  }
+  const message = operatorString(json, 'message');
+  throw new VerificationError(`${label} failed: ${describeFailure(status, code, message)}`, {
+    code: code ?? 'verify_request_failed',
+    status,
+  });
 }

@@ -10,7 +10,7 @@ export function isPendingFlow(value: unknown): value is PendingFlow {
     isRecord(value) &&
     typeof value.state === 'string' &&
     typeof value.strategy === 'string' &&
-    typeof value.phoneNumber === 'string' &&
+    (value.phoneNumber === undefined || typeof value.phoneNumber === 'string') &&
     typeof value.callbackURL === 'string' &&
     typeof value.expiresAt === 'number' &&
     (value.appState === undefined || isRecord(value.appState))

@@ -12,8 +12,11 @@ export interface PendingFlow {
    * (another operator, another application) is refused, even when both share a store.
    */
   strategy: string;
-  /** The normalised E.164 number the user typed; the only number ever sent to `/verify`. */
-  phoneNumber: string;
+  /**
+   * The normalised E.164 number the user typed; the only number ever sent to `/verify`. Absent in
+   * share mode, where the operator tells the number.
+   */
+  phoneNumber?: string;
   /** The exact `redirect_uri` sent to the authorization endpoint (RFC 6749 §4.1.3 requires it again). */
   callbackURL: string;
   /** Application data from `authenticate(name, { state })`, handed back as `info.state`. */
@@ -23,6 +26,8 @@ export interface PendingFlow {
    * the authorization code to this flow, so a store must keep it as confidential as the session.
    */
   codeVerifier?: string;
+  /** The CAMARA `x-correlator` sent with every back-channel request of this sign-in. */
+  correlator?: string;
   /** Epoch milliseconds after which the flow is refused. */
   expiresAt: number;
 }

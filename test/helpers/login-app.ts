@@ -122,7 +122,7 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
     ...sandbox.endpoints,
     timeout: 2_000,
     ...options.strategy,
-  };
+  } as StrategyOptions;
   const strategy = options.verifyWithRequest
     ? new NumberVerificationStrategy(
         { ...strategyOptions, passReqToCallback: true },
@@ -130,14 +130,14 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
       )
     : new NumberVerificationStrategy(
         { ...strategyOptions, passReqToCallback: false },
-        options.verify ?? ((phoneNumber, done) => done(null, { id: phoneNumber })),
+        options.verify ?? ((phoneNumber: string, done) => done(null, { id: phoneNumber })),
       );
   passport.use(strategy);
   const other =
     options.otherStrategy &&
     new NumberVerificationStrategy(
-      { ...strategyOptions, passReqToCallback: false, ...options.otherStrategy },
-      (phoneNumber, done) => done(null, { id: phoneNumber }),
+      { ...strategyOptions, passReqToCallback: false, ...options.otherStrategy } as StrategyOptions,
+      (phoneNumber: string, done) => done(null, { id: phoneNumber }),
     );
   if (other) passport.use(other);
 

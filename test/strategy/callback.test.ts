@@ -17,7 +17,12 @@ describe('callback leg against the sandbox operator', () => {
     expect(outcome).toEqual({
       outcome: 'success',
       user: { id: VERIFIED },
-      info: { phoneNumber: VERIFIED, state: { returnTo: '/cart' } },
+      info: {
+        phoneNumber: VERIFIED,
+        state: { returnTo: '/cart' },
+        // CAMARA x-correlator of the sign-in, a UUID unless the app chose one.
+        correlator: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      },
     });
   });
 

@@ -41,7 +41,11 @@ describe('the application verify function', () => {
 
   it('merges the info of done(null, user, info) into success info', async () => {
     const outcome = await loginWith({ verify: (_, done) => done(null, { id: 1 }, { scope: 'x' }) });
-    expect(outcome.info).toEqual({ scope: 'x', phoneNumber: VERIFIED });
+    expect(outcome.info).toEqual({
+      scope: 'x',
+      phoneNumber: VERIFIED,
+      correlator: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
   });
 
   it('reports a rejection as an error', async () => {
