@@ -1,12 +1,26 @@
 export { NumberVerificationStrategy, NumberVerificationStrategy as Strategy } from './strategy.js';
 export type {
   AuthenticateOptions,
+  ProviderStrategyOptions,
   StrategyOptions,
   StrategyOptionsWithRequest,
   VerifyCallback,
   VerifyFunction,
   VerifyFunctionWithRequest,
+  VonageFlatOptions,
 } from './options.js';
+export { vonage } from './providers/vonage.js';
+export type { VonageOptions } from './providers/vonage.js';
+export type {
+  AuthorizationRequest,
+  BackChannel,
+  Provider,
+  ShareAnswer,
+  TokenRequest,
+  VerificationMode,
+  VerifyAnswer,
+  VerifyRequest,
+} from './providers/types.js';
 export type { LoginHintFormat } from './protocol/authorization-url.js';
 export { SessionStateStore } from './state/session-store.js';
 export type { SessionStateStoreOptions } from './state/session-store.js';
