@@ -1,16 +1,13 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
-import { signJWT } from './jws.js';
+import { signJWT, type JwsAlgorithm } from './jws.js';
 
 /** Lifetime of each client JWT. Vonage's SDK default is 900 s; CAMARA caps assertions at 300 s. */
 export const CLIENT_JWT_LIFETIME_SECONDS = 300;
 
-/** The JWS algorithms a client key may sign with: RS256 (RFC 7518 §3.3) and ES256 (§3.4). */
-export type SigningAlgorithm = 'RS256' | 'ES256';
-
 /** A private key parsed once, at construction, with the one algorithm it signs with. */
 export interface SigningKey {
   key: KeyObject;
-  alg: SigningAlgorithm;
+  alg: JwsAlgorithm;
 }
 
 /**
@@ -22,7 +19,7 @@ export interface SigningKey {
 export function parseSigningKey(
   input: unknown,
   owner: string,
-  algorithms: readonly SigningAlgorithm[] = ['RS256', 'ES256'],
+  algorithms: readonly JwsAlgorithm[] = ['RS256', 'ES256'],
 ): SigningKey {
   const key = toKeyObject(input, owner);
   const wanted = algorithms.includes('ES256') ? 'an RSA or EC P-256' : 'an RSA';
@@ -114,15 +111,18 @@ export async function createClientAssertion(
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Promise<Record<string, string>> {
   const { alg, key } = input.signingKey;
-  const assertion = await new SignJWT({})
-    .setProtectedHeader(input.keyId === undefined ? { alg } : { alg, kid: input.keyId })
-    .setIssuer(input.clientId)
-    .setSubject(input.clientId)
-    .setAudience(input.audience)
-    .setJti(randomUUID())
-    .setIssuedAt(nowSeconds)
-    .setExpirationTime(nowSeconds + CLIENT_JWT_LIFETIME_SECONDS)
-    .sign(key);
+  const assertion = await signJWT(
+    input.keyId === undefined ? { alg } : { alg, kid: input.keyId },
+    {
+      iss: input.clientId,
+      sub: input.clientId,
+      aud: input.audience,
+      jti: randomUUID(),
+      iat: nowSeconds,
+      exp: nowSeconds + CLIENT_JWT_LIFETIME_SECONDS,
+    },
+    key,
+  );
   return {
     client_id: input.clientId,
     client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
