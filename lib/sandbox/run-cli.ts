@@ -1,16 +1,19 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { keptDemoApplication, type KeptDemoApplication } from './demo-keys.js';
 import { SandboxServer } from './server.js';
 import type { Sandbox, SandboxApplication, SandboxEvent } from './types.js';
 
 export const USAGE = `Usage: number-verification-sandbox [--port 4010] [--host 127.0.0.1]
   [--application-id ID --public-key FILE --redirect-uri URI [--redirect-uri URI]...]...
-  [--tls-key FILE --tls-cert FILE] [--keys-dir .sandbox-keys]
-With no --application-id, a demo application is created and its private key written to --keys-dir.`;
+  [--tls-key FILE --tls-cert FILE] [--keys-dir .sandbox-keys] [--fresh]
+With no --application-id, a demo application is used: the one kept in --keys-dir from an earlier
+run, or a new one (--fresh always makes a new one). Its redirect URIs are the --redirect-uri
+options given without --application-id (default: the README quick start's callback URL).`;
 
-const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
+/** The README quick start's callback URL, so the two work together with no option. */
+export const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
 
 export interface CliIo {
   log: (line: string) => void;
@@ -53,6 +56,28 @@ function parseApplications(tokens: NonNullable<ReturnType<typeof parseArgs>['tok
   return { applications, demoRedirectUris };
 }
 
+/** A value the shell takes as one word, quoted only when it needs to be. */
+function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The variables the README quick start reads, as lines to paste into a shell. */
+export function environmentBlock(
+  demo: KeptDemoApplication,
+  endpoints: Sandbox['endpoints'],
+  callbackURL: string,
+): string[] {
+  const variables: [string, string][] = [
+    ['VONAGE_APPLICATION_ID', demo.applicationId],
+    ['VONAGE_PRIVATE_KEY_PATH', demo.privateKeyPath],
+    ['VONAGE_AUTHORIZATION_URL', endpoints.authorizationURL],
+    ['VONAGE_TOKEN_URL', endpoints.tokenURL],
+    ['VONAGE_VERIFY_URL', endpoints.verifyURL],
+    ['CALLBACK_URL', callbackURL],
+  ];
+  return variables.map(([name, value]) => `export ${name}=${shellWord(value)}`);
+}
+
 function describeEvent(event: SandboxEvent): string {
   const phone = event.phoneNumber === undefined ? '' : ` ${event.phoneNumber}`;
   const fault = event.faulted === true ? ' (fault)' : '';
@@ -74,6 +99,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | und
       'tls-key': { type: 'string' },
       'tls-cert': { type: 'string' },
       'keys-dir': { type: 'string', default: '.sandbox-keys' },
+      fresh: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -87,7 +113,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | und
   if ((values['tls-key'] === undefined) !== (values['tls-cert'] === undefined)) {
     throw new Error('--tls-key and --tls-cert go together');
   }
-  const { applications: parsed, demoRedirectUris } = parseApplications(tokens);
+  const { applications: parsed, demoRedirectUris: demoRedirectUrisGiven } =
+    parseApplications(tokens);
   const applications: SandboxApplication[] = parsed.map((app) => {
     if (app.publicKeyFile === undefined)
       throw new Error(`${app.applicationId}: --public-key is required`);
@@ -99,22 +126,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | und
       redirectUris: app.redirectUris,
     };
   });
-  let demoKeyPath: string | undefined;
-  if (applications.length === 0) {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const applicationId = randomUUID();
-    const dir = resolve(io.cwd, values['keys-dir']);
-    mkdirSync(dir, { recursive: true });
-    demoKeyPath = resolve(dir, `${applicationId}.pem`);
-    writeFileSync(demoKeyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
-      mode: 0o600,
-    });
-    applications.push({
-      applicationId,
-      publicKey,
-      redirectUris: demoRedirectUris.length > 0 ? demoRedirectUris : [DEFAULT_REDIRECT_URI],
-    });
-  }
+  const demo =
+    applications.length === 0
+      ? keptDemoApplication(resolve(io.cwd, values['keys-dir']), values.fresh === true)
+      : undefined;
+  const demoRedirectUris =
+    demoRedirectUrisGiven.length > 0 ? demoRedirectUrisGiven : [DEFAULT_REDIRECT_URI];
   const tls =
     values['tls-key'] === undefined || values['tls-cert'] === undefined
       ? undefined
@@ -122,7 +139,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | und
           key: readFileSync(resolve(io.cwd, values['tls-key'])),
           cert: readFileSync(resolve(io.cwd, values['tls-cert'])),
         };
-  const sandbox = new SandboxServer({ applications, ...(tls === undefined ? {} : { tls }) });
+  const sandbox = new SandboxServer({
+    applications,
+    ...(demo === undefined
+      ? {}
+      : {
+          demoApplication: {
+            applicationId: demo.applicationId,
+            privateKey: demo.privateKey,
+            redirectUris: demoRedirectUris,
+          },
+        }),
+    ...(tls === undefined ? {} : { tls }),
+  });
   sandbox.on('request', (event) => io.log(describeEvent(event)));
   await sandbox.listen(port, values.host);
 
@@ -130,12 +159,29 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | und
     io.log(`Application ID: ${app.applicationId}`);
     io.log(`Redirect URIs:  ${app.redirectUris.join(' ')}`);
   }
-  if (demoKeyPath !== undefined) io.log(`Private key:    ${demoKeyPath}`);
+  if (demo !== undefined) {
+    const kept = demo.reused ? 'kept from an earlier run; --fresh makes a new one' : 'new';
+    io.log(`Application ID: ${demo.applicationId} (demo application, ${kept})`);
+    io.log(`Redirect URIs:  ${demoRedirectUris.join(' ')}`);
+    io.log(`Private key:    ${demo.privateKeyPath}`);
+  }
   const { endpoints, camaraEndpoints } = sandbox;
   io.log(`Authorization:  ${endpoints.authorizationURL}`);
   io.log(`Token:          ${endpoints.tokenURL}`);
   io.log(`Verify:         ${endpoints.verifyURL}`);
   io.log(`CAMARA v2:      ${camaraEndpoints.verifyURL} ${camaraEndpoints.devicePhoneNumberURL}`);
+  if (demo !== undefined) {
+    io.log('');
+    io.log('Paste into the shell that runs your app (the README quick start reads these):');
+    io.log('');
+    for (const line of environmentBlock(
+      demo,
+      endpoints,
+      demoRedirectUris[0] ?? DEFAULT_REDIRECT_URI,
+    ))
+      io.log(line);
+    io.log('');
+  }
 
   const stopped = new Promise<void>((resolveStopped) => {
     let stopping = false;
