@@ -3,7 +3,7 @@
  *
  * - Without Vonage credentials it runs against the local sandbox operator, in this process.
  * - With VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH and CALLBACK_URL set it talks to the real
- *   Vonage endpoints (README.md, "Switching to real Vonage", has the application set-up).
+ *   Vonage endpoints (docs/example.md, "Switching to real Vonage", has the application set-up).
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
