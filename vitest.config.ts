@@ -5,7 +5,13 @@ export default defineConfig({
   test: {
     reporters: reporters('unit'),
     include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'test/load/**', 'test/consumers/**', 'node_modules/**'],
+    exclude: [
+      'test/e2e/**',
+      'test/load/**',
+      'test/consumers/**',
+      'test/scale/**',
+      'node_modules/**',
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     coverage: {
