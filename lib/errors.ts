@@ -141,6 +141,27 @@ export const FAILURES = {
     message:
       'Your mobile operator could not see this device on its network. Turn off Wi-Fi, use mobile data, and try again.',
   },
+  code_required: {
+    status: 401,
+    message: 'We could not sign you in silently, so we sent you a code. Enter it to continue.',
+  },
+  invalid_code: {
+    status: 401,
+    message: 'That code is not right. Check it and try again.',
+  },
+  too_many_attempts: {
+    status: 403,
+    message: 'Too many wrong codes. Please start again to get a new one.',
+  },
+  expired: {
+    status: 403,
+    message: 'This sign-in attempt has expired. Please start again.',
+  },
+  verification_in_progress: {
+    status: 409,
+    message:
+      'A sign-in for this number is already in progress. Finish it, or wait a few minutes and try again.',
+  },
   user_rejected: {
     status: 401,
     message: 'This phone number is verified, but it is not allowed to sign in here.',

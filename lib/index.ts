@@ -21,6 +21,13 @@ export type {
   VerifyAnswer,
   VerifyRequest,
 } from './providers/types.js';
+export { VerifySilentAuthStrategy } from './verify-strategy.js';
+export type {
+  FallbackChannel,
+  VerifyAuthenticateOptions,
+  VerifyStrategyOptions,
+  VerifyStrategyOptionsWithRequest,
+} from './verify-options.js';
 export type { LoginHintFormat } from './protocol/authorization-url.js';
 export { SessionStateStore } from './state/session-store.js';
 export type { SessionStateStoreOptions } from './state/session-store.js';

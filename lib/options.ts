@@ -23,7 +23,8 @@ export type VerifyFunctionWithRequest = (
   done: VerifyCallback,
 ) => unknown;
 
-interface CommonOptions {
+/** Options every strategy of this package takes. */
+export interface CommonOptions {
   /** Absolute callback URL, sent byte-for-byte as `redirect_uri`; must match the registered one. */
   callbackURL: string;
   /** Strategy name for `passport.authenticate(name)`. Default `'number-verification'`. */
@@ -198,20 +199,20 @@ function checkProvider(options: ProviderStrategyOptions): Provider {
   return provider;
 }
 
-function positiveNumber(value: unknown, option: string): number | undefined {
+export function positiveNumber(value: unknown, option: string, owner = PREFIX): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${PREFIX} requires ${option} to be a positive number of milliseconds`);
+    throw new TypeError(`${owner} requires ${option} to be a positive number of milliseconds`);
   }
   return value;
 }
 
-function stateStore(value: unknown): StateStore {
+export function stateStore(value: unknown, owner = PREFIX): StateStore {
   if (value === undefined) return new SessionStateStore();
   const store = value as Partial<StateStore> | null;
   if (typeof store?.save !== 'function' || typeof store.take !== 'function') {
     throw new TypeError(
-      `${PREFIX} requires store to have save(req, flow) and take(req, state) methods`,
+      `${owner} requires store to have save(req, flow) and take(req, state) methods`,
     );
   }
   return value as StateStore;

@@ -43,6 +43,27 @@ export interface StartedVerification {
   checkURL: string | undefined;
 }
 
+/** What an `email` step needs; a plausible address, not a validated one (Vonage validates). */
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+
+/**
+ * The workflow of a sign-in: `silent_auth` first, redirecting to `redirectURL`, then each fallback
+ * channel — an `email` step only when there is an address to send it to.
+ */
+export function silentAuthWorkflow(
+  phoneNumber: string,
+  fallback: readonly FallbackChannel[],
+  redirectURL: string,
+  email: string | undefined,
+): WorkflowStep[] {
+  const steps: WorkflowStep[] = [{ channel: 'silent_auth', to: phoneNumber, redirectURL }];
+  for (const channel of fallback) {
+    if (channel !== 'email') steps.push({ channel, to: phoneNumber });
+    else if (email !== undefined && EMAIL.test(email)) steps.push({ channel, to: email });
+  }
+  return steps;
+}
+
 /** Vonage request ids are UUIDs; anything else is refused before it goes into a path. */
 const REQUEST_ID = /^[A-Za-z0-9-]{1,64}$/;
 

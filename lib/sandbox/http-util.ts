@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { escapeHtml } from '../html.js';
 import type { IncomingMessage } from 'node:http';
 
 /** Largest request body the sandbox reads (64 KiB); anything bigger is answered 413. */
@@ -85,17 +86,7 @@ export function oauthError(
   });
 }
 
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
+export { escapeHtml };
 
 /**
  * The page shown to the user when the authorization server must not redirect

@@ -28,6 +28,13 @@ export interface PendingFlow {
   codeVerifier?: string;
   /** The CAMARA `x-correlator` sent with every back-channel request of this sign-in. */
   correlator?: string;
+  /** Verify v2: the `request_id` of the verification this flow runs. */
+  requestId?: string;
+  /**
+   * Verify v2: the workflow's channels not yet passed, the current one first (`silent_auth`, then
+   * the fallback channels), so the callback knows whether a code comes from the fragment or a form.
+   */
+  channels?: string[];
   /** Epoch milliseconds after which the flow is refused. */
   expiresAt: number;
 }

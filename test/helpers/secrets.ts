@@ -218,9 +218,25 @@ export class SecretRecorder {
         const signature = bearer.split('.')[2];
         if (signature !== undefined) this.add('JWT signature', signature);
       }
+    } else if (bearer !== undefined && /\/v2\/verify(\/|$)/.test(String(opts.path))) {
+      // Vonage Verify v2: every call carries the application JWT; a check carries the code.
+      this.add('JWT', bearer);
+      const signature = bearer.split('.')[2];
+      if (signature !== undefined) this.add('JWT signature', signature);
+      const code = body === undefined ? undefined : jsonCode(body);
+      if (code !== undefined && this.#learnCodesFromRequests) this.add('code', code);
     } else if (bearer !== undefined) {
       this.add('access token', bearer);
     }
+  }
+}
+
+function jsonCode(body: string): string | undefined {
+  try {
+    const code: unknown = (JSON.parse(body) as { code?: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,272 @@
+import type { Request } from 'express';
+import { debug } from './debug.js';
+import { cutOperatorText, VerificationError, type FailureCode } from './errors.js';
+import { verifyFailure, type VerifyLeg } from './verify-outcomes.js';
+import { FlowEngine, type ActiveFlow } from './flow/engine.js';
+import { readQuery, singleString, type Query } from './flow/callback.js';
+import { isRecord } from './guards.js';
+import type { VerifyFunction, VerifyFunctionWithRequest } from './options.js';
+import { PassportStrategyBase } from './passport-base.js';
+import { normalizePhoneNumber, redactPhoneNumber } from './phone-number.js';
+import { leaseDefaultDispatcher, type DispatcherLease } from './protocol/dispatcher.js';
+import {
+  cancelVerification,
+  checkCode,
+  nextWorkflow,
+  silentAuthWorkflow,
+  startVerification,
+  type Verify2Client,
+} from './protocol/verify2.js';
+import {
+  resolveVerifyOptions,
+  type ResolvedVerifyOptions,
+  type VerifyAuthenticateOptions,
+  type VerifyStrategyOptions,
+  type VerifyStrategyOptionsWithRequest,
+} from './verify-options.js';
+import { SCRIPT_ASSET, sendFragmentPage, sendFragmentScript } from './verify-page.js';
+
+/** A Verify flow: its request and remaining channels are always known. */
+type VerifyFlow = ActiveFlow & { requestId: string; channels: string[]; phoneNumber: string };
+
+/** Codes the user types: Vonage sends 4–10 digits; anything else is refused without a call. */
+const TYPED_CODE = /^[0-9A-Za-z]{4,10}$/;
+/** A silent-auth code from the fragment: opaque, bounded. */
+const FRAGMENT_CODE = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Passport strategy for Vonage Verify v2: silent authentication first, then a one-time code by
+ * SMS, WhatsApp, voice or e-mail (docs/verify.md).
+ *
+ * First leg (a `phoneNumber`): starts the workflow and redirects to Vonage's `check_url`.
+ * Callback `GET`: a small page posts the URL fragment (`request_id`, `code`) back. Callback `POST`:
+ * checks the fragment's code, or the code the user typed, against this browser's pending flow.
+ */
+export class VerifySilentAuthStrategy extends PassportStrategyBase {
+  override name: string;
+  /** @internal */
+  protected readonly _options: ResolvedVerifyOptions;
+  /** @internal */
+  protected readonly _engine: FlowEngine;
+  /** @internal */
+  protected readonly _client: Verify2Client;
+  /** @internal The shared default pool, held unless the app passed its own `dispatcher`. */
+  protected readonly _dispatcherLease: DispatcherLease | undefined;
+
+  constructor(options: VerifyStrategyOptions, verify: VerifyFunction);
+  constructor(options: VerifyStrategyOptionsWithRequest, verify: VerifyFunctionWithRequest);
+  constructor(
+    options: VerifyStrategyOptions | VerifyStrategyOptionsWithRequest,
+    verify: VerifyFunction | VerifyFunctionWithRequest,
+  ) {
+    super();
+    if (typeof verify !== 'function') {
+      throw new TypeError('VerifySilentAuthStrategy requires a verify function');
+    }
+    const resolved = resolveVerifyOptions(options);
+    this._dispatcherLease = resolved.dispatcher ? undefined : leaseDefaultDispatcher();
+    this._options = {
+      ...resolved,
+      dispatcher: resolved.dispatcher ?? this._dispatcherLease?.dispatcher,
+    };
+    this.name = this._options.name;
+    const { store, stateMaxAge, passReqToCallback, verifyBaseURL, applicationId, privateKey } =
+      this._options;
+    this._engine = new FlowEngine({
+      name: this.name,
+      owner: 'VerifySilentAuthStrategy',
+      store,
+      stateMaxAge,
+      verify,
+      passReqToCallback,
+    });
+    this._client = { baseURL: verifyBaseURL, applicationId, privateKey };
+  }
+
+  /** Lets go of the default back-channel pool (see `NumberVerificationStrategy.close`). */
+  close(): Promise<void> {
+    return this._dispatcherLease?.release() ?? Promise.resolve();
+  }
+
+  /** [Passport method] Routes the request; every outcome goes through an action. */
+  override authenticate(req: Request, options: VerifyAuthenticateOptions = {}): void {
+    this.route(req, options).catch((err: unknown) => this.error(err));
+  }
+
+  private async route(req: Request, options: VerifyAuthenticateOptions): Promise<void> {
+    const query = readQuery(req);
+    const body: Query = isRecord(req.body) ? req.body : {};
+    const field = this._options.phoneNumberField;
+    // A first leg names a number; the callback never does.
+    const phone = options.phoneNumber ?? (Object.hasOwn(body, field) ? body[field] : query[field]);
+    if (phone !== undefined) {
+      const { emailField } = this._options;
+      const email =
+        options.email ?? singleString(body, emailField) ?? singleString(query, emailField);
+      return this.start(req, phone, email, options);
+    }
+    if (req.method === 'POST') return this.callback(req, body, options);
+    if (singleString(query, 'asset') === SCRIPT_ASSET) return sendFragmentScript(req);
+    return sendFragmentPage(req, this._options.callbackURL, singleString(query, 'state'));
+  }
+
+  /** First leg: `POST /v2/verify` with silent auth first, save the flow, redirect to `check_url`. */
+  private async start(
+    req: Request,
+    requested: unknown,
+    email: string | undefined,
+    options: VerifyAuthenticateOptions,
+  ): Promise<void> {
+    const phoneNumber = normalizePhoneNumber(requested);
+    if (phoneNumber === undefined) return this._engine.fail(this, 'invalid_phone_number');
+    const { fallback, callbackURL, brand, codeLength, locale, channelTimeout } = this._options;
+    let flow: ActiveFlow;
+    try {
+      flow = this._engine.create({ callbackURL, phoneNumber }, options);
+    } catch (err) {
+      return this.error(err);
+    }
+    // The state rides in the redirect URL's query, so the fragment page can post it back.
+    const redirectURL = new URL(callbackURL);
+    redirectURL.searchParams.set('state', flow.state);
+    const workflow = silentAuthWorkflow(phoneNumber, fallback, redirectURL.href, email);
+    if (options.skipSilentAuth === true && workflow.length < 2) {
+      return this.error(new TypeError('VerifySilentAuthStrategy: skipSilentAuth needs a fallback'));
+    }
+    let started;
+    try {
+      const request = { brand, workflow, codeLength, locale, channelTimeout };
+      started = await startVerification(this._client, request, this.backChannel(flow));
+    } catch (err) {
+      return this.fault(req, err, flow, 'start');
+    }
+    const channels = workflow.map((step) => step.channel);
+    const pending: VerifyFlow = { ...flow, phoneNumber, requestId: started.requestId, channels };
+    debug('verification started for %s', redactPhoneNumber(phoneNumber));
+    if (options.skipSilentAuth === true) return this.moveOn(req, pending);
+    if (!(await this._engine.save(this, req, pending))) return;
+    this.redirect(started.checkURL as string);
+  }
+
+  /** Callback POST: the fragment's result, or a code the user typed. */
+  private async callback(
+    req: Request,
+    body: Query,
+    options: VerifyAuthenticateOptions,
+  ): Promise<void> {
+    const taken = await this._engine.take(this, req, singleString(body, 'state'), options);
+    if (taken === undefined) return;
+    if (
+      taken.requestId === undefined ||
+      taken.channels === undefined ||
+      taken.phoneNumber === undefined
+    ) {
+      return this._engine.fail(this, 'invalid_state', taken);
+    }
+    const flow = taken as VerifyFlow;
+    const requestId = singleString(body, 'request_id');
+    const code = singleString(body, 'code');
+    const silent = flow.channels[0] === 'silent_auth';
+    if (requestId !== undefined || singleString(body, 'error') !== undefined) {
+      // The fragment must be this browser's request, and silent auth still its current step:
+      // another browser's request id, or a replayed fragment after the fallback, is refused.
+      if (requestId !== flow.requestId || !silent) {
+        debug('fragment refused: request id of another flow, or replayed');
+        if (requestId === flow.requestId && !(await this._engine.save(this, req, flow))) return;
+        return this._engine.fail(this, 'invalid_state', flow);
+      }
+      const error = singleString(body, 'error');
+      if (error !== undefined || code === undefined || !FRAGMENT_CODE.test(code)) {
+        debug('silent auth did not complete: %s', cutOperatorText(error ?? 'no code'));
+        return this.silentFailed(req, flow, 'not_on_mobile_network');
+      }
+      return this.check(req, flow, code);
+    }
+    if (silent || code === undefined || !TYPED_CODE.test(code)) {
+      // Nothing worth a check: the attempt is not spent, the flow stays.
+      if (!(await this._engine.save(this, req, flow))) return;
+      return this.failWithChannel('invalid_code', flow);
+    }
+    return this.check(req, flow, code);
+  }
+
+  /** `POST /v2/verify/{id}` with the code, once; `completed` runs the app's verify. */
+  private async check(req: Request, flow: VerifyFlow, code: string): Promise<void> {
+    let status: string;
+    try {
+      status = await checkCode(this._client, flow.requestId, code, this.backChannel(flow));
+    } catch (err) {
+      return this.fault(req, err, flow, 'check');
+    }
+    if (status === 'completed') {
+      debug('verification completed for %s', redactPhoneNumber(flow.phoneNumber));
+      return this._engine.complete(this, req, flow, flow.phoneNumber);
+    }
+    if (flow.channels[0] === 'silent_auth') return this.silentFailed(req, flow, 'not_verified');
+    await this.cancel(flow);
+    return this._engine.fail(this, 'not_verified', flow);
+  }
+
+  /** Silent auth failed or could not run: the next channel, or `fallbackless` without one. */
+  private async silentFailed(
+    req: Request,
+    flow: VerifyFlow,
+    fallbackless: FailureCode,
+  ): Promise<void> {
+    if (flow.channels.length > 1) return this.moveOn(req, flow);
+    // Free the number at once, or the user's next attempt would meet verification_in_progress.
+    await this.cancel(flow);
+    return this._engine.fail(this, fallbackless, flow);
+  }
+
+  /** `next_workflow`, keep the flow, and ask the app for the code form (`code_required`). */
+  private async moveOn(req: Request, flow: VerifyFlow): Promise<void> {
+    try {
+      await nextWorkflow(this._client, flow.requestId, this.backChannel(flow));
+    } catch (err) {
+      // 409: Verify already moved on by itself (the channel timed out), which is just as good.
+      if (!(err instanceof VerificationError && err.status === 409)) {
+        return this.fault(req, err, flow, 'next');
+      }
+    }
+    const next: VerifyFlow = { ...flow, channels: flow.channels.slice(1) };
+    if (!(await this._engine.save(this, req, next))) return;
+    debug(
+      'silent auth fell back to %s for %s',
+      next.channels[0],
+      redactPhoneNumber(flow.phoneNumber),
+    );
+    this.failWithChannel('code_required', next);
+  }
+
+  /** A Verify error: the user's situation becomes a `fail`, anything else (429 too) an `error`. */
+  private async fault(req: Request, err: unknown, flow: ActiveFlow, leg: VerifyLeg): Promise<void> {
+    const code = verifyFailure(err, leg);
+    if (code === undefined) return this._engine.error(this, err, flow);
+    if (code !== 'invalid_code') return this._engine.fail(this, code, flow);
+    // A wrong code: the flow stays so the user can try again.
+    if (!(await this._engine.save(this, req, flow))) return;
+    this.failWithChannel('invalid_code', flow as VerifyFlow);
+  }
+
+  /** `info.channel` tells the app where the code went; `info.flowState` goes back with the form. */
+  private failWithChannel(code: FailureCode, flow: VerifyFlow): void {
+    this._engine.fail(this, code, flow, { channel: flow.channels[0], flowState: flow.state });
+  }
+
+  private async cancel(flow: VerifyFlow): Promise<void> {
+    try {
+      await cancelVerification(this._client, flow.requestId, this.backChannel(flow));
+    } catch (err) {
+      debug(
+        'cancelling the verification failed: %s',
+        err instanceof Error ? err.message : 'unknown',
+      );
+    }
+  }
+
+  private backChannel(flow: ActiveFlow) {
+    const { timeout, dispatcher } = this._options;
+    return { timeout, dispatcher, correlator: flow.correlator };
+  }
+}
