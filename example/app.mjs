@@ -11,8 +11,9 @@ import {
   isSafeReturnTo,
   NumberVerificationError,
   NumberVerificationStrategy,
+  VerifySilentAuthStrategy,
 } from 'passport-number-verification';
-import { codeFallbackPage, errorPage, loginPage, profilePage } from './views.mjs';
+import { codeEntryPage, codeRequestPage, errorPage, loginPage, profilePage } from './views.mjs';
 
 /**
  * What the login page says for each fail code (`info.code`). The strategy's own `info.message`
@@ -31,9 +32,19 @@ export const FAILURE_MESSAGES = {
     'This sign-in attempt expired or was started in another browser. Please start again.',
   invalid_grant: 'This sign-in attempt expired or was already used. Please start again.',
   user_rejected: 'This number is verified, but it is not allowed to sign in here.',
+  code_required: 'We could not sign you in silently, so we sent you a code.',
+  invalid_code: 'That code is not right. Check it and try again.',
+  too_many_attempts: 'Too many wrong codes. Please start again to get a new code.',
+  expired: 'This sign-in attempt expired. Please start again.',
+  verification_in_progress:
+    'A sign-in for this number is already running. Finish it, or wait a few minutes and try again.',
 };
 
-const STRATEGY = 'number-verification';
+/** Fail codes after which the code form stays open (the pending sign-in is still there). */
+const CODE_FORM_CODES = new Set(['code_required', 'invalid_code']);
+
+/** Verify v2's own callback: silent auth returns here, and the code form posts here. */
+export const VERIFY_CALLBACK_PATH = '/auth/verify/callback';
 
 /**
  * `returnTo` comes from the browser, so it is only ever used as a same-origin path (`/cart`, never
@@ -67,6 +78,11 @@ function createUserStore() {
  * Builds the app.
  * @param options the NumberVerificationStrategy options (applicationId, privateKey, callbackURL,
  *   and in sandbox mode the sandbox's endpoints), plus:
+ *   - `strategy`: `'number-verification'` (default) or `'verify'` (Verify v2 silent auth with a
+ *     fallback to a code); "Send me a code instead" uses Verify v2 in both;
+ *   - `verifyBaseURL`: Verify v2's base URL (default Vonage's; the sandbox's in sandbox mode);
+ *   - `verifyOptions`: more VerifySilentAuthStrategy options (`channelTimeout`, `locale`, ...);
+ *   - `outbox`: in sandbox mode, `sandbox.outbox` — the code page shows the codes "sent";
  *   - `sandbox`: show the sandbox's test numbers on the login page;
  *   - `sessionSecret`: signs the session cookie (default: random, so sessions end on restart);
  *   - `sessionStore`: an express-session store (default: MemoryStore, for examples only);
@@ -78,8 +94,13 @@ export function createApp(options) {
     sessionSecret = randomBytes(32).toString('hex'),
     sessionStore,
     log = console.error,
+    strategy = 'number-verification',
+    verifyBaseURL,
+    verifyOptions = {},
+    outbox,
     ...strategyOptions
   } = options;
+  const verifyMode = strategy === 'verify';
   const users = createUserStore();
   const callbackPath = new URL(strategyOptions.callbackURL).pathname;
   const secureCookies = strategyOptions.callbackURL.startsWith('https:');
@@ -94,6 +115,21 @@ export function createApp(options) {
       return users.findOrCreate(phoneNumber);
     }),
   );
+  // Verify v2: silent authentication first, then a code by SMS. Registered in both modes: it is
+  // also what "Send me a code instead" uses.
+  const verifyStrategy = new VerifySilentAuthStrategy(
+    {
+      applicationId: strategyOptions.applicationId,
+      privateKey: strategyOptions.privateKey,
+      callbackURL: new URL(VERIFY_CALLBACK_PATH, strategyOptions.callbackURL).href,
+      brand: 'Silent login',
+      fallback: ['sms'],
+      ...(verifyBaseURL ? { verifyBaseURL } : {}),
+      ...verifyOptions,
+    },
+    async (phoneNumber) => users.findOrCreate(phoneNumber),
+  );
+  passport.use(verifyStrategy);
   passport.serializeUser((user, done) => done(null, user.id));
   passport.deserializeUser((id, done) => done(null, users.get(id) ?? false));
 
@@ -137,6 +173,7 @@ export function createApp(options) {
         returnTo: safeReturnTo(req.query.returnTo),
         signedOut: req.query.signedOut === '1',
         sandbox,
+        verifyMode,
       }),
     );
   });
@@ -144,7 +181,17 @@ export function createApp(options) {
   /** Turns the strategy's outcome into a response, for both legs of the flow. */
   const finish = (req, res, next) => (err, user, info) => {
     if (err) return next(err);
+    if (!user && CODE_FORM_CODES.has(info?.code)) {
+      // Verify v2 fell back to a code: the form posts it with the pending sign-in's flowState.
+      req.session.codeForm = {
+        flowState: info.flowState,
+        channel: info.channel,
+        failed: info.code,
+      };
+      return res.redirect(303, '/login/code/enter');
+    }
     if (!user) {
+      delete req.session.codeForm;
       // `info` is what the strategy passed to fail(): { code, message }, plus `state` once the
       // callback consumed the sign-in (the first leg's returnTo comes from the form instead).
       const code = info?.code ?? 'unknown';
@@ -168,7 +215,7 @@ export function createApp(options) {
     }
     const returnTo = safeReturnTo(req.body?.returnTo);
     passport.authenticate(
-      STRATEGY,
+      verifyMode ? verifyStrategy.name : 'number-verification',
       { appState: returnTo ? { returnTo } : {} },
       finish(req, res, next),
     )(req, res, next);
@@ -176,10 +223,48 @@ export function createApp(options) {
 
   // Second leg: the operator redirects back here with ?code&state (or ?error&state).
   app.get(callbackPath, (req, res, next) => {
-    passport.authenticate(STRATEGY, finish(req, res, next))(req, res, next);
+    passport.authenticate('number-verification', finish(req, res, next))(req, res, next);
   });
 
-  app.get('/login/code', (req, res) => render(res, 200, codeFallbackPage({ sandbox })));
+  // Verify v2 callback. GET: the strategy answers a small page that posts the URL fragment back.
+  // POST: the fragment's result, or the code form.
+  app.get(VERIFY_CALLBACK_PATH, passport.authenticate(verifyStrategy.name));
+  app.post(VERIFY_CALLBACK_PATH, (req, res, next) => {
+    passport.authenticate(verifyStrategy.name, finish(req, res, next))(req, res, next);
+  });
+
+  // "Send me a code instead": Verify v2 straight to the SMS code, in both modes.
+  app.get('/login/code', (req, res) =>
+    render(res, 200, codeRequestPage({ phoneNumber: req.session.lastPhoneNumber, sandbox })),
+  );
+  app.post('/login/code', (req, res, next) => {
+    if (typeof req.body?.phoneNumber === 'string') {
+      req.session.lastPhoneNumber = req.body.phoneNumber.slice(0, 32);
+    }
+    passport.authenticate(
+      verifyStrategy.name,
+      { skipSilentAuth: true, appState: {} },
+      finish(req, res, next),
+    )(req, res, next);
+  });
+  app.get('/login/code/enter', (req, res) => {
+    const form = req.session.codeForm;
+    if (!form) return res.redirect(303, '/login');
+    const number = String(req.session.lastPhoneNumber ?? '').replace(/[^+\d]/g, '');
+    render(
+      res,
+      200,
+      codeEntryPage({
+        action: VERIFY_CALLBACK_PATH,
+        flowState: form.flowState,
+        channel: form.channel,
+        message: FAILURE_MESSAGES[form.failed],
+        // Sandbox only: the codes the sandbox "sent", since no SMS leaves this machine.
+        outbox: outbox && number ? outbox(number).slice(-3).reverse() : undefined,
+        sandbox,
+      }),
+    );
+  });
 
   app.get('/profile', (req, res) => {
     if (!req.user) {

@@ -4,12 +4,14 @@
  * - Without Vonage credentials it runs against the local sandbox operator, in this process.
  * - With VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH and CALLBACK_URL set it talks to the real
  *   Vonage endpoints (docs/example.md, "Switching to real Vonage", has the application set-up).
+ * - STRATEGY=verify signs in with Verify v2: silent authentication, then a code by SMS.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { ensureBuild } from './ensure-build.mjs';
 
 const port = Number(process.env.PORT ?? 3000);
+const strategy = process.env.STRATEGY === 'verify' ? 'verify' : 'number-verification';
 const host = process.env.HOST ?? '127.0.0.1';
 
 // The package is imported by name from dist/, so build before importing anything that uses it.
@@ -46,24 +48,27 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 async function startWithLocalSandbox() {
   const { startWithSandbox } = await import('./with-sandbox.mjs');
-  const { url, sandbox, close } = await startWithSandbox({ port, host });
+  const { url, sandbox, close } = await startWithSandbox({ port, host, strategy });
   // The sandbox reports each request it handles (numbers redacted, no codes or tokens): print
   // them so you can watch the back channel that the browser never sees.
   sandbox.on('request', (event) => {
     const number = event.phoneNumber ? ` ${event.phoneNumber}` : '';
     console.log(
-      `  sandbox  ${event.method.padEnd(4)} ${event.endpoint.padEnd(7)} ${event.status} ${event.outcome}${number} (${Math.round(event.durationMs)} ms)`,
+      `  sandbox  ${event.method.padEnd(4)} ${event.endpoint.padEnd(13)} ${event.status} ${event.outcome}${number} (${Math.round(event.durationMs)} ms)`,
     );
   });
   console.log(`
-Silent login example, running against the local sandbox operator (${sandbox.url}).
+Silent login example (${strategy === 'verify' ? 'Verify v2: silent auth, then a code' : 'Number Verification'}), running against the local sandbox operator (${sandbox.url}).
 
   Open ${url}
 
   Test numbers: +99012345678 (verified), +99012345677 (not verified),
                 +99011111199 (not on the mobile network)
 
-Set VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH and CALLBACK_URL to use real Vonage.
+  Codes the sandbox "sends": ${sandbox.verify2Endpoints.outboxURL}
+
+Set VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH and CALLBACK_URL to use real Vonage;
+STRATEGY=verify to sign in with Verify v2 (silent auth, falling back to an SMS code).
 Press Ctrl+C to stop.
 `);
   return close;
@@ -83,6 +88,7 @@ async function startWithVonage() {
     applicationId,
     privateKey: readFileSync(privateKeyPath),
     callbackURL,
+    strategy,
     sessionSecret: process.env.SESSION_SECRET,
   });
   const server = createServer(app);

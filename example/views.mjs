@@ -72,7 +72,7 @@ function page({ title, body, sandbox }) {
 }
 
 /** Login page: the number field, what silent login is, and (sandbox only) the test numbers. */
-export function loginPage({ message, phoneNumber = '', returnTo, sandbox, signedOut }) {
+export function loginPage({ message, phoneNumber = '', returnTo, sandbox, signedOut, verifyMode }) {
   const returnToField = returnTo
     ? `<input type="hidden" name="returnTo" value="${escapeHtml(returnTo)}">`
     : '';
@@ -100,7 +100,7 @@ export function loginPage({ message, phoneNumber = '', returnTo, sandbox, signed
       <h1>Sign in with your mobile number</h1>
       <p class="lead">No password and no SMS code: your mobile operator confirms that this phone
         holds the number you type. It works over <strong>mobile data</strong> (turn off Wi-Fi)
-        and takes a couple of seconds.</p>
+        and takes a couple of seconds.${verifyMode ? ' Where it cannot, we send you a code instead.' : ''}</p>
       ${signedOut ? '<div class="alert success" role="status">You are signed out.</div>' : ''}
       ${message ? `<div class="alert" role="alert">${escapeHtml(message)}</div>` : ''}
       <form method="post" action="/login">
@@ -117,20 +117,70 @@ export function loginPage({ message, phoneNumber = '', returnTo, sandbox, signed
   });
 }
 
-/** The stub fallback: the place where an OTP (SMS / e-mail code) strategy would plug in. */
-export function codeFallbackPage({ sandbox }) {
+/** "Send me a code instead": the number, then Verify v2 sends a code straight away. */
+export function codeRequestPage({ phoneNumber = '', sandbox }) {
   return page({
     title: 'Send me a code',
     sandbox,
     body: `
     <div class="card">
       <h1>Send me a code instead</h1>
-      <div class="alert">Stub: this example does not send codes.</div>
-      <p>This is where a one-time-code strategy plugs in (for example Vonage Verify over SMS,
-        WhatsApp or e-mail), registered next to <code>number-verification</code> with
-        <code>passport.use(...)</code>. Offer it whenever silent login fails: on Wi-Fi, abroad,
-        or with an operator that does not support Number Verification.</p>
-      <p><a href="/login">Back to silent login</a></p>
+      <p class="lead">We send a one-time code by SMS to the number you type.</p>
+      <form method="post" action="/login/code">
+        <label for="phoneNumber">Mobile number</label>
+        <input id="phoneNumber" name="phoneNumber" type="tel" autocomplete="tel" required
+               placeholder="+44 7700 900001" value="${escapeHtml(phoneNumber)}">
+        <button class="primary" type="submit">Send the code</button>
+      </form>
+      <p class="fallback"><a href="/login">Back to silent login</a></p>
+    </div>`,
+  });
+}
+
+const CHANNEL_NAMES = {
+  sms: 'by SMS',
+  whatsapp: 'on WhatsApp',
+  voice: 'by a phone call',
+  email: 'by e-mail',
+};
+
+/**
+ * The code form: posts `code` and the pending sign-in's `flowState` to the Verify callback. In
+ * sandbox mode, a panel shows the sandbox's outbox (nothing is really sent).
+ */
+export function codeEntryPage({ action, flowState, channel, message, outbox, sandbox }) {
+  const panel = outbox
+    ? `<details open data-testid="outbox">
+        <summary>Sandbox outbox (codes the sandbox would have sent)</summary>
+        <table>${
+          outbox
+            .map(
+              (m) => `
+          <tr><td>${escapeHtml(m.channel)}</td><td>${escapeHtml(m.to)}</td>
+            <td><code data-testid="outbox-code">${escapeHtml(m.code)}</code></td></tr>`,
+            )
+            .join('') || '<tr><td>No messages yet.</td></tr>'
+        }
+        </table>
+      </details>`
+    : '';
+  return page({
+    title: 'Enter your code',
+    sandbox,
+    body: `
+    <div class="card">
+      <h1>Enter your code</h1>
+      <p class="lead">We sent a code ${escapeHtml(CHANNEL_NAMES[channel] ?? 'to you')}.</p>
+      ${message ? `<div class="alert" role="alert">${escapeHtml(message)}</div>` : ''}
+      <form method="post" action="${escapeHtml(action)}">
+        <input type="hidden" name="state" value="${escapeHtml(flowState)}">
+        <label for="code">Code</label>
+        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
+               required pattern="[0-9A-Za-z]{4,10}">
+        <button class="primary" type="submit">Sign in</button>
+      </form>
+      <p class="fallback"><a href="/login">Start again</a></p>
+      ${panel}
     </div>`,
   });
 }
@@ -152,7 +202,7 @@ export function profilePage({ user, sandbox }) {
     body: `
     <div class="card">
       <h1>You are signed in</h1>
-      <div class="alert success" role="status">Your mobile operator confirmed this number. No SMS code was sent.</div>
+      <div class="alert success" role="status">Your number is confirmed.</div>
       <dl>
         <dt>Verified number</dt><dd data-testid="phone-number">${escapeHtml(user.phoneNumber)}</dd>
         <dt>Checked by</dt><dd>${sandbox ? 'the local sandbox operator' : 'your mobile operator, via Vonage'}</dd>

@@ -20,10 +20,18 @@ function listen(server, port, host) {
 }
 
 /**
- * Starts the sandbox and the app on loopback.
+ * Starts the sandbox and the app on loopback. `strategy: 'verify'` runs the login on Verify v2
+ * (silent auth, then a code); `sandboxOptions` go to `createSandbox` (e.g. a test's `clock`).
  * @returns {Promise<{ url: string, sandbox: import('passport-number-verification/sandbox').Sandbox, close: () => Promise<void> }>}
  */
-export async function startWithSandbox({ port = 0, host = '127.0.0.1', log } = {}) {
+export async function startWithSandbox({
+  port = 0,
+  host = '127.0.0.1',
+  log,
+  strategy,
+  sandboxOptions = {},
+  verifyOptions,
+} = {}) {
   // What the Vonage dashboard does when you create an application: a key pair, of which Vonage
   // keeps the public half and you download the private half.
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -38,6 +46,7 @@ export async function startWithSandbox({ port = 0, host = '127.0.0.1', log } = {
   const callbackURL = `${url}/auth/number-verification/callback`;
 
   const sandbox = await createSandbox({
+    ...sandboxOptions,
     applications: [{ applicationId, publicKey, redirectUris: [callbackURL] }],
   });
   await sandbox.listen(0, host);
@@ -47,6 +56,10 @@ export async function startWithSandbox({ port = 0, host = '127.0.0.1', log } = {
     privateKey,
     callbackURL,
     ...sandbox.endpoints,
+    verifyBaseURL: sandbox.verify2Endpoints.verifyBaseURL,
+    outbox: (to) => sandbox.outbox(to),
+    ...(strategy ? { strategy } : {}),
+    ...(verifyOptions ? { verifyOptions } : {}),
     sandbox: true,
     ...(log ? { log } : {}),
   });
