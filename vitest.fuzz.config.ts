@@ -6,7 +6,7 @@ import { reporters } from './vitest.shared.js';
 export default defineConfig({
   test: {
     reporters: reporters('fuzz'),
-    include: ['test/hostile/fuzz.test.ts'],
+    include: ['test/hostile/fuzz.test.ts', 'test/hostile/verify-fuzz.test.ts'],
     testTimeout: 1_800_000,
     hookTimeout: 60_000,
   },

@@ -165,24 +165,28 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
     }
     const flow = taken as VerifyFlow;
     const requestId = singleString(body, 'request_id');
+    const error = singleString(body, 'error');
     const code = singleString(body, 'code');
-    const silent = flow.channels[0] === 'silent_auth';
-    if (requestId !== undefined || singleString(body, 'error') !== undefined) {
-      // The fragment must be this browser's request, and silent auth still its current step:
-      // another browser's request id, or a replayed fragment after the fallback, is refused.
-      if (requestId !== flow.requestId || !silent) {
-        debug('fragment refused: request id of another flow, or replayed');
-        if (requestId === flow.requestId && !(await this._engine.save(this, req, flow))) return;
-        return this._engine.fail(this, 'invalid_state', flow);
-      }
-      const error = singleString(body, 'error');
-      if (error !== undefined || code === undefined || !FRAGMENT_CODE.test(code)) {
+    // The fragment must be this browser's request: another browser's request id is refused.
+    if (requestId !== undefined && requestId !== flow.requestId) {
+      debug('fragment refused: the request id of another flow');
+      return this._engine.fail(this, 'invalid_state', flow);
+    }
+    if (isSilent(flow)) {
+      // No result, an error, or no usable code in the fragment: silent auth did not complete.
+      if (requestId === undefined || error !== undefined || !FRAGMENT_CODE.test(code ?? '')) {
         debug('silent auth did not complete: %s', cutOperatorText(error ?? 'no code'));
         return this.silentFailed(req, flow, 'not_on_mobile_network');
       }
-      return this.check(req, flow, code);
+      return this.check(req, flow, code as string);
     }
-    if (silent || code === undefined || !TYPED_CODE.test(code)) {
+    if (requestId !== undefined || error !== undefined) {
+      // A fragment replayed after the fallback: refused, but the code form stays usable.
+      debug('fragment refused: replayed after the fallback');
+      if (!(await this._engine.save(this, req, flow))) return;
+      return this._engine.fail(this, 'invalid_state', flow);
+    }
+    if (code === undefined || !TYPED_CODE.test(code)) {
       // Nothing worth a check: the attempt is not spent, the flow stays.
       if (!(await this._engine.save(this, req, flow))) return;
       return this.failWithChannel('invalid_code', flow);
@@ -196,13 +200,16 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
     try {
       status = await checkCode(this._client, flow.requestId, code, this.backChannel(flow));
     } catch (err) {
+      // A silent-auth code Verify calls wrong (garbled, tampered) is a failed silent auth.
+      const wrongSilentCode = verifyFailure(err, 'check') === 'invalid_code' && isSilent(flow);
+      if (wrongSilentCode) return this.silentFailed(req, flow, 'not_verified');
       return this.fault(req, err, flow, 'check');
     }
     if (status === 'completed') {
       debug('verification completed for %s', redactPhoneNumber(flow.phoneNumber));
       return this._engine.complete(this, req, flow, flow.phoneNumber);
     }
-    if (flow.channels[0] === 'silent_auth') return this.silentFailed(req, flow, 'not_verified');
+    if (isSilent(flow)) return this.silentFailed(req, flow, 'not_verified');
     await this.cancel(flow);
     return this._engine.fail(this, 'not_verified', flow);
   }
@@ -269,4 +276,8 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
     const { timeout, dispatcher } = this._options;
     return { timeout, dispatcher, correlator: flow.correlator };
   }
+}
+
+function isSilent(flow: VerifyFlow): boolean {
+  return flow.channels[0] === 'silent_auth';
 }

@@ -5,26 +5,11 @@
  * Everything listens on 127.0.0.1; the browser is told not to reach anything else.
  */
 /* global document -- used in code that runs inside the page */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { ARTIFACTS, launchChromium } from './chromium.mjs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FAILURE_MESSAGES } from '../../example/app.mjs';
 import { startWithSandbox } from '../../example/with-sandbox.mjs';
-
-const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
-
-/** The Debian package `chromium`; CHROMIUM_PATH overrides it. */
-function chromiumPath() {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('Chromium not found: apt-get install -y chromium (or set CHROMIUM_PATH)');
-  }
-}
 
 let running;
 let browser;
@@ -36,22 +21,9 @@ const appLog = [];
 const onEvent = (event) => events.push(event);
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   running = await startWithSandbox({ log: (line) => appLog.push(line) });
   running.sandbox.on('request', onEvent);
-  // launch() gives every run a fresh temporary profile (user-data dir), deleted on close.
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -4,21 +4,11 @@
  * lands on the callback with the result in the URL fragment, and the strategy's page script posts
  * it back; when silent auth fails, the code the sandbox "sent" is read from the outbox panel.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { ARTIFACTS, launchChromium } from './chromium.mjs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FAILURE_MESSAGES } from '../../example/app.mjs';
 import { startWithSandbox } from '../../example/with-sandbox.mjs';
-
-const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
-
-function chromiumPath() {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim();
-}
 
 let browser;
 let verifyApp;
@@ -30,7 +20,6 @@ let clockOffset = 0;
 const events = [];
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   verifyApp = await startWithSandbox({
     strategy: 'verify',
     sandboxOptions: { clock: () => Date.now() + clockOffset },
@@ -41,18 +30,7 @@ beforeAll(async () => {
   });
   verifyApp.sandbox.on('request', (event) => events.push(event));
   nvApp = await startWithSandbox({ log: () => {} });
-  browser = await chromium.launch({
-    executablePath: chromiumPath(),
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

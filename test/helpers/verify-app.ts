@@ -21,6 +21,8 @@ export interface VerifyAppOptions {
   /** Per-request options of the first leg. */
   authenticate?: VerifyAuthenticateOptions | ((req: express.Request) => VerifyAuthenticateOptions);
   sandbox?: Omit<SandboxOptions, 'applications'>;
+  /** Parse form bodies with qs (nested objects and arrays), as `extended: true` apps do. */
+  extendedBody?: boolean;
 }
 
 /** What one step of the flow answered. */
@@ -48,8 +50,8 @@ export interface VerifyHarness {
    * posts — the page's hidden `state` and the fragment's values.
    */
   land(redirect: URL, browser: supertest.Agent): Promise<Step>;
-  /** POST the callback with a form body (the code form). */
-  post(body: Record<string, string>, browser: supertest.Agent): Promise<Step>;
+  /** POST the callback with a form body (the code form), or a raw urlencoded string. */
+  post(body: Record<string, string> | string, browser: supertest.Agent): Promise<Step>;
   /** Whole silent leg: start, check_url, land. */
   silent(phoneNumber: string, browser?: supertest.Agent): Promise<Step>;
   close(): Promise<void>;
@@ -95,7 +97,7 @@ export async function startVerifyApp(options: VerifyAppOptions = {}): Promise<Ve
     options.verify ?? ((phoneNumber, done) => done(null, { id: phoneNumber })),
   );
   passport.use(strategy);
-  app.use(express.urlencoded({ extended: false }));
+  app.use(express.urlencoded({ extended: options.extendedBody === true }));
   app.use(session({ secret: 'test-secret', resave: false, saveUninitialized: false }));
   app.use(passport.initialize());
   const report =

@@ -6,6 +6,12 @@ import { AuthorizationError, TokenError, VerificationError } from '../../lib/ind
 import type { FaultInjection } from '../../lib/sandbox/index.js';
 import type { StrategyOptions } from '../../lib/index.js';
 import {
+  describeOutcome,
+  matrixTables,
+  normalizeRow,
+  type MatrixOutcome,
+} from '../helpers/matrix-tables.js';
+import {
   startHostileApp,
   VERIFIED,
   watchProcess,
@@ -90,12 +96,7 @@ const BODIES = {
 } as const;
 type BodyKind = keyof typeof BODIES;
 
-type Expected =
-  | { kind: 'success' }
-  | { kind: 'fail'; code: string; status: number }
-  | { kind: 'error'; errorClass: string; code: string; status: number | undefined }
-  /** The operator never redirects back: the strategy must see no callback and nothing may hang. */
-  | { kind: 'no callback'; operator: string };
+type Expected = MatrixOutcome;
 
 /** The contract's answer for a non-2xx token response (issue #2, "Token exchange"). */
 function tokenExpectation(body: BodyKind, status: Status): Expected {
@@ -401,25 +402,6 @@ function observed(record: RecordedRequest | undefined, operator?: string): Expec
   throw new Error(`unexpected ${first.action} for ${record.url}`);
 }
 
-function describeOutcome(outcome: Expected): string {
-  if ('code' in outcome && outcome.code.length > 60) {
-    return describeOutcome({
-      ...outcome,
-      code: `${outcome.code.slice(0, 3)}…(${outcome.code.length} chars)`,
-    });
-  }
-  switch (outcome.kind) {
-    case 'success':
-      return 'success';
-    case 'fail':
-      return `fail ${outcome.code} ${outcome.status}`;
-    case 'error':
-      return `${outcome.errorClass.replace(/Error$/, '')} ${outcome.code}${outcome.status === undefined ? '' : ` ${outcome.status}`}`;
-    case 'no callback':
-      return `no callback (${outcome.operator})`;
-  }
-}
-
 async function closedPort(): Promise<number> {
   return new Promise((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
@@ -562,7 +544,7 @@ describe(`fault matrix (${cells.length} cells, timeout ${TIMEOUT} ms)`, () => {
 
   it('is the matrix docs/reliability.md carries', () => {
     const docs = readFileSync(new URL('../../docs/reliability.md', import.meta.url), 'utf8');
-    for (const table of matrixTables()) {
+    for (const table of matrixTables(cells)) {
       const rows = table.map((row) => normalizeRow(row));
       const docRows = docs
         .split('\n')
@@ -573,44 +555,6 @@ describe(`fault matrix (${cells.length} cells, timeout ${TIMEOUT} ms)`, () => {
     }
   });
 });
-
-/** One Markdown table per `cell.table`: rows × columns, each cell the expected (= observed) outcome. */
-function matrixTables(): string[][] {
-  const byTable = new Map<string, Cell[]>();
-  for (const cell of cells) byTable.set(cell.table, [...(byTable.get(cell.table) ?? []), cell]);
-  const tables: string[][] = [];
-  for (const [name, group] of byTable) {
-    const columns = [...new Set(group.map((c) => c.column))];
-    const rows = [...new Set(group.map((c) => c.row))];
-    const lines = [
-      `| ${name} | ${columns.join(' | ')} |`,
-      `| --- | ${columns.map(() => '---').join(' | ')} |`,
-    ];
-    for (const row of rows) {
-      const values = columns.map((column) => {
-        const cell = group.find((c) => c.row === row && c.column === column);
-        if (cell === undefined) return '';
-        const { expected } = cell;
-        // In the status × body tables an error's class and status are in the heading.
-        return expected.kind === 'error' &&
-          String(expected.status) === column &&
-          name.includes('status = column')
-          ? expected.code
-          : describeOutcome(expected);
-      });
-      lines.push(`| ${row} | ${values.join(' | ')} |`);
-    }
-    tables.push(lines);
-  }
-  return tables;
-}
-
-function normalizeRow(row: string): string {
-  return row
-    .split('|')
-    .map((cell) => cell.trim().replace(/^-+$/, '---'))
-    .join('|');
-}
 
 function renderMatrix(): string {
   const measured = [...results.values()];
@@ -627,6 +571,6 @@ function renderMatrix(): string {
         `  DIFFERS ${cell.table} | ${cell.row} | ${cell.column}: ${describeOutcome(r.outcome)}`,
     ),
     '',
-    ...matrixTables().map((table) => `${table.join('\n')}\n`),
+    ...matrixTables(cells).map((table) => `${table.join('\n')}\n`),
   ].join('\n');
 }
