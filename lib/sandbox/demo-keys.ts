@@ -40,6 +40,8 @@ export function keptDemoApplication(dir: string, fresh: boolean): KeptDemoApplic
   if (kept !== undefined) return kept;
   const made = demoApplication();
   mkdirSync(dir, { recursive: true });
+  // The keys directory lands in the user's project: keep its private key out of their commits.
+  writeFileSync(resolve(dir, '.gitignore'), '*\n');
   const privateKeyPath = resolve(dir, `${made.applicationId}.pem`);
   writeFileSync(privateKeyPath, made.privateKey, { mode: 0o600 });
   const manifest = `${JSON.stringify({ applicationId: made.applicationId }, null, 2)}\n`;

@@ -61,6 +61,8 @@ describe('CLI demo application', () => {
     expect(first.env.VONAGE_PRIVATE_KEY_PATH).toBe(keyPath);
     expect(statSync(keyPath).mode & 0o777).toBe(0o600);
     const key = readFileSync(keyPath, 'utf8');
+    // The user's own repository does not pick the key up.
+    expect(readFileSync(join(workDir, 'kept', '.gitignore'), 'utf8')).toBe('*\n');
 
     const second = await start([], 'kept');
     await second.stop();
