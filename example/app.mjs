@@ -75,6 +75,17 @@ function createUserStore() {
 }
 
 /**
+ * One log record as one JSON line: whatever an operator put in a message (CR, LF, U+2028), it
+ * cannot start a line of its own in the site's log.
+ */
+function jsonLine(record) {
+  return JSON.stringify(record).replace(
+    /[\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16)}`,
+  );
+}
+
+/**
  * Builds the app.
  * @param options the NumberVerificationStrategy options (applicationId, privateKey, callbackURL,
  *   and in sandbox mode the sandbox's endpoints), plus:
@@ -86,7 +97,7 @@ function createUserStore() {
  *   - `sandbox`: show the sandbox's test numbers on the login page;
  *   - `sessionSecret`: signs the session cookie (default: random, so sessions end on restart);
  *   - `sessionStore`: an express-session store (default: MemoryStore, for examples only);
- *   - `log`: where operator errors are reported (default console.error).
+ *   - `log`: where errors are reported, one JSON line each (default console.error).
  */
 export function createApp(options) {
   const {
@@ -299,9 +310,14 @@ export function createApp(options) {
     // Express's own 4xx errors (a body too large, malformed form data) are the client's doing.
     const clientProblem = !operatorProblem && err?.status >= 400 && err?.status < 500;
     log(
-      `[example] ${req.method} ${req.path} failed: ${err?.name ?? 'Error'}` +
-        (operatorProblem ? ` code=${err.code}${err.status ? ` status=${err.status}` : ''}` : '') +
-        ` ${err?.message ?? ''}`,
+      jsonLine({
+        level: 'error',
+        method: req.method,
+        path: req.path,
+        error: err?.name ?? 'Error',
+        ...(operatorProblem ? { code: err.code, status: err.status } : {}),
+        message: String(err?.message ?? ''),
+      }),
     );
     const status = operatorProblem ? 502 : clientProblem ? err.status : 500;
     let detail = 'Something went wrong on our side. Please try again.';

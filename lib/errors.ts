@@ -12,6 +12,27 @@ export function cutOperatorText(text: string): string {
   return text.length > MAX_OPERATOR_TEXT ? `${text.slice(0, MAX_OPERATOR_TEXT - 1)}…` : text;
 }
 
+// C0 (CR, LF, TAB, ESC…), DEL, C1 (NEL…) and U+2028/U+2029: each can start a fake line in a log
+// or drive a terminal.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Every operator-supplied string that reaches an error, `info` or a log line goes through this:
+ * control characters removed, then cut to {@link MAX_OPERATOR_TEXT}.
+ */
+export function cleanOperatorText(text: string): string {
+  return cutOperatorText(text.replace(CONTROL_CHARACTERS, ''));
+}
+
+// RFC 6749 §4.1.2.1 and §5.2: error = 1*( %x20-21 / %x23-5B / %x5D-7E ).
+const OAUTH_ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/** Whether an operator's `error` (or CAMARA `code`) is made only of the characters RFC 6749 allows. */
+export function isOAuthErrorCode(value: string): boolean {
+  return OAUTH_ERROR_CODE.test(value);
+}
+
 export interface NumberVerificationErrorOptions {
   /** Stable machine-readable code, e.g. `timeout`, `invalid_client`, `UNAUTHENTICATED`. */
   code: string;
@@ -60,7 +81,7 @@ export class NumberVerificationError extends Error {
   constructor(message: string, options: NumberVerificationErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.code = cutOperatorText(options.code);
+    this.code = cleanOperatorText(options.code);
     if (options.status !== undefined) this.status = options.status;
     if (options.correlator !== undefined) this.correlator = options.correlator;
   }
@@ -68,7 +89,7 @@ export class NumberVerificationError extends Error {
 
 /** The operator redirected back with an OAuth `error` (RFC 6749 §4.1.2.1) other than `access_denied`. */
 export class AuthorizationError extends NumberVerificationError {
-  /** The operator's `error_description`, cut to {@link MAX_OPERATOR_TEXT} characters. */
+  /** The operator's `error_description`, cleaned by {@link cleanOperatorText}. */
   readonly description?: string;
 
   constructor(
@@ -76,7 +97,9 @@ export class AuthorizationError extends NumberVerificationError {
     options: NumberVerificationErrorOptions & { description?: string | undefined },
   ) {
     super(message, options);
-    if (options.description !== undefined) this.description = cutOperatorText(options.description);
+    if (options.description !== undefined) {
+      this.description = cleanOperatorText(options.description);
+    }
   }
 }
 

@@ -38,9 +38,12 @@ export interface CommonOptions {
   mode?: VerificationMode;
   /** Send `hashedPhoneNumber` (hex SHA-256 of `+E164`) instead of the number itself. Default `false`. */
   hashPhoneNumber?: boolean;
-  /** Deadline in ms for each back-channel request, from sending it until its body is read. Default 10 000. */
+  /**
+   * Deadline in ms for each back-channel request, from sending it until its body is read: a whole
+   * number from 1 to 2,147,483,647. Default 10 000.
+   */
   timeout?: number;
-  /** How long, in ms, a started sign-in stays valid. Default 300 000 (5 minutes). */
+  /** How long, in ms (a whole number from 1 to 2,147,483,647), a started sign-in stays valid. Default 300 000. */
   stateMaxAge?: number;
   /**
    * An undici Dispatcher for the back channel (custom CA, proxy, pool settings). Default: a
@@ -166,8 +169,8 @@ export function resolveOptions(
       DEFAULTS.phoneNumberField,
     mode,
     hashPhoneNumber: optionalBoolean(options.hashPhoneNumber, 'hashPhoneNumber', PREFIX) ?? false,
-    timeout: positiveNumber(options.timeout, 'timeout') ?? DEFAULTS.timeout,
-    stateMaxAge: positiveNumber(options.stateMaxAge, 'stateMaxAge') ?? DEFAULTS.stateMaxAge,
+    timeout: milliseconds(options.timeout, 'timeout') ?? DEFAULTS.timeout,
+    stateMaxAge: milliseconds(options.stateMaxAge, 'stateMaxAge') ?? DEFAULTS.stateMaxAge,
     dispatcher: options.dispatcher,
     store: stateStore(options.store),
     passReqToCallback: options.passReqToCallback === true,
@@ -199,12 +202,18 @@ function checkProvider(options: ProviderStrategyOptions): Provider {
   return provider;
 }
 
-export function positiveNumber(value: unknown, option: string, owner = PREFIX): number | undefined {
+/** Longest delay a Node timer honours (2^31 - 1 ms); beyond it `setTimeout` fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A whole number of milliseconds a timer can honour: `AbortSignal.timeout` refuses fractions. */
+export function milliseconds(value: unknown, option: string, owner = PREFIX): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${owner} requires ${option} to be a positive number of milliseconds`);
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_TIMER_MS) {
+    throw new TypeError(
+      `${owner} requires ${option} to be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}`,
+    );
   }
-  return value;
+  return value as number;
 }
 
 export function stateStore(value: unknown, owner = PREFIX): StateStore {

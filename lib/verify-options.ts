@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { optionalBoolean, optionalString, parseEndpoint, requireString } from './option-checks.js';
-import { positiveNumber, stateStore, type CommonOptions } from './options.js';
+import { milliseconds, stateStore, type CommonOptions } from './options.js';
 import { parseSigningKey } from './protocol/client-auth.js';
 import type { FallbackChannel } from './protocol/verify2.js';
 import type { StateStore } from './state/store.js';
@@ -157,9 +157,9 @@ export function resolveVerifyOptions(
       VERIFY_DEFAULTS.phoneNumberField,
     emailField:
       optionalString(options.emailField, 'emailField', OWNER) ?? VERIFY_DEFAULTS.emailField,
-    timeout: positiveNumber(options.timeout, 'timeout', OWNER) ?? VERIFY_DEFAULTS.timeout,
+    timeout: milliseconds(options.timeout, 'timeout', OWNER) ?? VERIFY_DEFAULTS.timeout,
     stateMaxAge:
-      positiveNumber(options.stateMaxAge, 'stateMaxAge', OWNER) ?? VERIFY_DEFAULTS.stateMaxAge,
+      milliseconds(options.stateMaxAge, 'stateMaxAge', OWNER) ?? VERIFY_DEFAULTS.stateMaxAge,
     dispatcher: options.dispatcher,
     store: stateStore(options.store, OWNER),
     passReqToCallback: options.passReqToCallback === true,

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { NumberVerificationStrategy, type StrategyOptions } from '../lib/index.js';
-import { testKeyPair } from './helpers/login-app.js';
+import { startLoginApp, testKeyPair } from './helpers/login-app.js';
 
 const verify = () => undefined;
 
@@ -42,7 +42,14 @@ describe('constructor validation', () => {
     ['timeout', { timeout: 0 }],
     ['timeout', { timeout: -1 }],
     ['timeout', { timeout: Number.NaN }],
+    ['timeout', { timeout: 2500.5 }],
+    ['timeout', { timeout: 3e9 }],
+    ['timeout', { timeout: 2_147_483_648 }],
+    ['timeout', { timeout: '1000' }],
+    ['timeout', { timeout: Number.POSITIVE_INFINITY }],
     ['stateMaxAge', { stateMaxAge: 0 }],
+    ['stateMaxAge', { stateMaxAge: 0.5 }],
+    ['stateMaxAge', { stateMaxAge: 2_147_483_648 }],
     ['store', { store: { save: () => undefined } }],
     ['pkce', { pkce: 'yes' }],
   ])('throws a TypeError naming %s for %j', (option, overrides) => {
@@ -103,5 +110,32 @@ describe('constructor overloads', () => {
       (req, phoneNumber, done) => done(null, { id: phoneNumber, ip: req.ip }),
     );
     expect(withRequest.name).toBe('number-verification');
+  });
+});
+
+describe('timeout and stateMaxAge at the edges of a Node timer, over loopback', () => {
+  it('honours the largest timeout and stateMaxAge: a slow operator is waited for', async () => {
+    const h = await startLoginApp({
+      strategy: { timeout: 2_147_483_647, stateMaxAge: 2_147_483_647 },
+    });
+    try {
+      h.sandbox.inject({ endpoint: 'token', delayMs: 100, times: 1 });
+      h.sandbox.inject({ endpoint: 'verify', delayMs: 100, times: 1 });
+      expect((await h.login('+99012345678')).outcome).toBe('success');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a whole-number timeout of 1 ms is a deadline, not an exception', async () => {
+    const h = await startLoginApp({ strategy: { timeout: 1 } });
+    try {
+      h.sandbox.inject({ endpoint: 'token', delayMs: 200, times: 1 });
+      const outcome = await h.login('+99012345678');
+      expect(outcome.outcome).toBe('error');
+      expect(outcome.error?.code).toBe('timeout');
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsumer, packTarball } from './helpers/tarball.js';
+import { createConsumer, packTarball, root } from './helpers/tarball.js';
 
 /**
  * Packs the package as npm would publish it and installs the tarball into a fresh directory,
@@ -46,6 +46,37 @@ describe('the packed tarball', () => {
          typeof AuthorizationError, typeof VerificationError, typeof createSandbox].join(' '));`,
     );
     expect(output).toBe('function true function function function');
+  });
+
+  it('names its own version and Node in the back channel user-agent', () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    // A token endpoint on loopback that prints the user-agent it received; the flow is fed to the
+    // strategy through a store, so the installed build runs its real callback.
+    const output = run(
+      'user-agent.mjs',
+      `import { createServer } from 'node:http';
+       import { generateKeyPairSync } from 'node:crypto';
+       import { NumberVerificationStrategy } from 'passport-number-verification';
+       const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+       const server = createServer((req, res) => {
+         console.log(req.headers['user-agent']);
+         res.writeHead(503).end();
+       }).listen(0, '127.0.0.1', () => {
+         const url = 'http://127.0.0.1:' + server.address().port;
+         const flow = { state: 'state-of-the-flow', phoneNumber: '+99012345678', callbackURL: url + '/cb', expiresAt: Date.now() + 60000 };
+         const strategy = new NumberVerificationStrategy({ applicationId: 'app', privateKey, callbackURL: url + '/cb',
+           authorizationURL: url + '/auth', tokenURL: url + '/token', verifyURL: url + '/verify',
+           store: { save: async () => {}, take: async () => flow } }, () => {});
+         strategy.error = (err) => { console.log(err.code); server.close(); };
+         strategy.authenticate({ query: { code: 'code', state: flow.state }, url: '/cb' });
+       });`,
+    );
+    expect(output.split('\n')).toEqual([
+      `passport-number-verification/${version} node/${process.versions.node}`,
+      'token_request_failed',
+    ]);
   });
 
   it('installs the number-verification-sandbox command', () => {

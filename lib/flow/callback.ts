@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { AuthorizationError, cutOperatorText } from '../errors.js';
+import { AuthorizationError, cleanOperatorText, isOAuthErrorCode } from '../errors.js';
 import { isRecord } from '../guards.js';
 
 export type Query = Record<string, unknown>;
@@ -36,7 +36,7 @@ export function readCallbackParameters(query: Query): CallbackParameters {
   return {
     code: singleString(query, 'code'),
     state: singleString(query, 'state'),
-    error: operatorText(singleString(query, 'error')),
+    error: oauthError(singleString(query, 'error')),
     errorDescription: operatorText(singleString(query, 'error_description')),
   };
 }
@@ -63,6 +63,12 @@ export function singleString(record: Query, name: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** RFC 6749 §4.1.2.1: an `error` with characters outside its charset (CR, LF, `"`…) is malformed. */
+function oauthError(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return isOAuthErrorCode(value) ? cleanOperatorText(value) : 'invalid_request';
+}
+
 function operatorText(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : cutOperatorText(value);
+  return value === undefined ? undefined : cleanOperatorText(value);
 }

@@ -2,6 +2,10 @@ import { EventEmitter } from 'node:events';
 import { request, type Dispatcher } from 'undici';
 import { debug } from '../debug.js';
 import type { NumberVerificationError, NumberVerificationErrorOptions } from '../errors.js';
+import { PACKAGE_VERSION } from '../version.js';
+
+/** Sent on every back-channel request: operators ask for it in support cases. */
+export const USER_AGENT = `passport-number-verification/${PACKAGE_VERSION} node/${process.versions.node}`;
 
 /** Largest operator response body read; anything bigger is refused, never buffered. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -62,8 +66,11 @@ export async function postToOperator(
   try {
     const response = await request(req.url, {
       method: req.method ?? 'POST',
-      headers:
-        correlator === undefined ? req.headers : { ...req.headers, 'x-correlator': correlator },
+      headers: {
+        'user-agent': USER_AGENT,
+        ...req.headers,
+        ...(correlator === undefined ? {} : { 'x-correlator': correlator }),
+      },
       body: req.body,
       signal,
       dispatcher: options.dispatcher,

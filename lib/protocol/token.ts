@@ -1,7 +1,7 @@
 import { TokenError } from '../errors.js';
 import type { TokenRequest } from '../providers/types.js';
 import { postToOperator, type BackChannelOptions } from './http.js';
-import { bodyField, describeFailure, operatorString } from './operator-body.js';
+import { bodyField, readOperatorFailure } from './operator-body.js';
 
 /** How a client proves who it is at the token endpoint: headers, form parameters, or both. */
 export interface ClientAuthentication {
@@ -15,7 +15,8 @@ export interface ClientAuthentication {
  * Exchanges the authorization code for an access token (RFC 6749 §4.1.3, with RFC 7636 §4.5's
  * `code_verifier` when PKCE is on), authenticating the client as `client` says.
  * Throws {@link TokenError}: the OAuth `error` as `code` when the operator sent one (RFC 6749 §5.2),
- * else `token_request_failed` / `invalid_token_response`, or a transport code.
+ * else a CAMARA ErrorInfo `code`, else `token_request_failed` / `invalid_token_response`, or a
+ * transport code.
  */
 export async function requestAccessToken(
   tokenURL: URL,
@@ -46,10 +47,9 @@ export async function requestAccessToken(
   );
   const { status, json } = response;
   if (status < 200 || status > 299) {
-    const error = operatorString(json, 'error');
-    const description = operatorString(json, 'error_description');
-    throw new TokenError(`Token request failed: ${describeFailure(status, error, description)}`, {
-      code: error ?? 'token_request_failed',
+    const failure = readOperatorFailure(status, json, 'token_request_failed');
+    throw new TokenError(`Token request failed: ${failure.description}`, {
+      code: failure.code,
       status,
     });
   }

@@ -2,7 +2,7 @@ import { VerificationError } from '../errors.js';
 import { hashPhoneNumber } from '../phone-number.js';
 import type { ShareAnswer, VerifyAnswer, VerifyRequest } from '../providers/types.js';
 import { postToOperator, type BackChannelOptions, type BackChannelResponse } from './http.js';
-import { bodyField, describeFailure, operatorString } from './operator-body.js';
+import { bodyField, readOperatorFailure } from './operator-body.js';
 
 /**
  * The CAMARA code (NV v0.3.1 to v2.1.0 alike) for a device the operator did not see on its mobile
@@ -14,8 +14,9 @@ export const NOT_ON_MOBILE_NETWORK_CODE =
 /**
  * CAMARA NV `POST /verify` (`phoneNumberVerify`): whether the device that obtained the access token
  * holds the number, sent as `phoneNumber` or, hashed, as `hashedPhoneNumber` (NV 2.1.0: lower-case
- * hex SHA-256 of the `+E164` string). Throws {@link VerificationError} carrying the CAMARA
- * ErrorInfo `code` (or `verify_request_failed` / `invalid_verify_response`, or a transport code).
+ * hex SHA-256 of the `+E164` string). Throws {@link VerificationError} carrying the operator's
+ * OAuth `error` or CAMARA `code` (or `verify_request_failed` / `invalid_verify_response`, or a
+ * transport code).
  */
 export async function verifyPhoneNumber(
   verifyURL: URL,
@@ -84,20 +85,17 @@ export async function getDevicePhoneNumber(
 
 /**
  * A non-2xx answer: the fail `not_on_mobile_network` for CAMARA's 403 saying so, else a thrown
- * {@link VerificationError} with the CAMARA ErrorInfo `code` (`{status, code, message}`).
+ * {@link VerificationError} with the operator's OAuth `error` or CAMARA `code` (any of the three
+ * body shapes, see {@link readOperatorFailure}), else `verify_request_failed`.
  */
 function camaraFailure(
   label: string,
   { status, json }: BackChannelResponse,
 ): { failure: 'not_on_mobile_network' } | undefined {
   if (status >= 200 && status <= 299) return undefined;
-  const code = operatorString(json, 'code');
+  const { code, description } = readOperatorFailure(status, json, 'verify_request_failed');
   if (status === 403 && code === NOT_ON_MOBILE_NETWORK_CODE) {
     return { failure: 'not_on_mobile_network' };
   }
-  const message = operatorString(json, 'message');
-  throw new VerificationError(`${label} failed: ${describeFailure(status, code, message)}`, {
-    code: code ?? 'verify_request_failed',
-    status,
-  });
+  throw new VerificationError(`${label} failed: ${description}`, { code, status });
 }

@@ -1,11 +1,15 @@
+import { STATUS_CODES } from 'node:http';
 import {
   errorInfo,
   htmlErrorPage,
   oauthError,
   problem,
+  problemDetails,
   type SandboxResponse,
 } from './http-util.js';
-import type { FaultEndpoint, FaultHandle, FaultInjection } from './types.js';
+import type { ErrorShape, FaultEndpoint, FaultHandle, FaultInjection } from './types.js';
+
+const ERROR_SHAPES: ReadonlySet<string> = new Set(['rfc6749', 'camara', 'rfc7807']);
 
 const ENDPOINTS: ReadonlySet<string> = new Set([
   'auth',
@@ -46,7 +50,7 @@ function isNonNegativeInteger(value: unknown): value is number {
 /** Rejects a fault spec that could not be applied, so a typo in a test fails loudly. */
 function validate(spec: FaultInjection): void {
   if (!ENDPOINTS.has(spec.endpoint)) throw new TypeError(`unknown fault endpoint ${spec.endpoint}`);
-  const { status, delayMs, times, rate, trickle, oversizedBytes, reset, error } = spec;
+  const { status, delayMs, times, rate, trickle, oversizedBytes, reset, error, errorShape } = spec;
   if (status !== undefined && !(Number.isInteger(status) && status >= 200 && status <= 599)) {
     throw new RangeError('status must be an integer in 200..599');
   }
@@ -74,6 +78,12 @@ function validate(spec: FaultInjection): void {
   }
   if (reset !== undefined && reset !== 'before-body' && reset !== 'during-body') {
     throw new TypeError('reset must be before-body or during-body');
+  }
+  if (
+    errorShape !== undefined &&
+    ((spec.endpoint !== 'token' && spec.endpoint !== 'verify') || !ERROR_SHAPES.has(errorShape))
+  ) {
+    throw new TypeError('errorShape applies to token and verify: rfc6749, camara or rfc7807');
   }
   if (error !== undefined && (spec.endpoint !== 'auth' || !/^[\x20-\x7e]+$/.test(error))) {
     throw new TypeError('error applies to the auth endpoint only and must be printable ASCII');
@@ -148,7 +158,11 @@ const VERIFY2_CODES: Readonly<Record<number, string>> = {
   429: 'throttled',
 };
 
-function defaultBody(endpoint: FaultEndpoint, status: number): SandboxResponse {
+function defaultBody(
+  endpoint: FaultEndpoint,
+  status: number,
+  shape: ErrorShape | undefined,
+): SandboxResponse {
   if (endpoint === 'auth' || endpoint === 'silent-auth') {
     return htmlErrorPage(status, 'Injected fault.', 'fault');
   }
@@ -161,17 +175,28 @@ function defaultBody(endpoint: FaultEndpoint, status: number): SandboxResponse {
       'fault',
     );
   }
-  if (endpoint === 'token') {
-    if (status === 401) return oauthError(401, 'invalid_client', 'Injected fault.');
-    const error =
-      status === 503
-        ? 'temporarily_unavailable'
-        : status >= 500
-          ? 'server_error'
-          : 'invalid_request';
-    return oauthError(status, error, 'Injected fault.');
+  switch (shape ?? (endpoint === 'token' ? 'rfc6749' : 'camara')) {
+    case 'rfc6749':
+      return oauthError(
+        status,
+        OAUTH_ERRORS[status] ?? defaultOAuthError(status),
+        'Injected fault.',
+      );
+    case 'rfc7807':
+      return problemDetails(status, STATUS_CODES[status] ?? 'Error', 'Injected fault.', 'fault');
+    case 'camara':
+      return errorInfo(status, CAMARA_CODES[status] ?? 'INTERNAL', 'Injected fault.', 'fault');
   }
-  return errorInfo(status, CAMARA_CODES[status] ?? 'INTERNAL', 'Injected fault.', 'fault');
+}
+
+/** RFC 6749 §5.2 errors for the statuses that have an obvious one. */
+const OAUTH_ERRORS: Readonly<Record<number, string>> = {
+  401: 'invalid_client',
+  503: 'temporarily_unavailable',
+};
+
+function defaultOAuthError(status: number): string {
+  return status >= 500 ? 'server_error' : 'invalid_request';
 }
 
 /** A valid JSON object of exactly `bytes` bytes. */
@@ -215,7 +240,7 @@ export function faultResponse(
       outcome: 'fault',
     };
   } else {
-    response = { ...defaultBody(endpoint, s.status ?? 500), outcome: 'fault' };
+    response = { ...defaultBody(endpoint, s.status ?? 500, s.errorShape), outcome: 'fault' };
   }
   if (s.contentType !== undefined) response.headers['content-type'] = s.contentType;
   return response;

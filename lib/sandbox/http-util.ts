@@ -73,6 +73,18 @@ export function errorInfo(
   return jsonResponse(status, { status, code, message }, outcome, headers);
 }
 
+/** RFC 7807 problem details (`application/problem+json`), as Vonage's API gateway answers some errors. */
+export function problemDetails(
+  status: number,
+  title: string,
+  detail: string,
+  outcome: string,
+): SandboxResponse {
+  const response = jsonResponse(status, { type: 'about:blank', title, status, detail }, outcome);
+  response.headers['content-type'] = 'application/problem+json';
+  return response;
+}
+
 /** RFC 6749 §5.2 token error body. */
 export function oauthError(
   status: number,

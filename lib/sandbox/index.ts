@@ -8,6 +8,7 @@ import type { Sandbox, SandboxOptions } from './types.js';
 
 export type {
   CamaraEndpoints,
+  ErrorShape,
   FaultEndpoint,
   FaultHandle,
   FaultInjection,

@@ -51,6 +51,9 @@ export type Verify2Endpoint =
 /** The endpoints a fault can be injected into; `verify` covers the Vonage and the CAMARA v2 path. */
 export type FaultEndpoint = 'auth' | 'token' | 'verify' | Verify2Endpoint;
 
+/** The error body shapes operators answer with. */
+export type ErrorShape = 'rfc6749' | 'camara' | 'rfc7807';
+
 export interface FaultInjection {
   endpoint: FaultEndpoint;
   /** Answer this status instead of the real one (with a default body for the endpoint unless `body` is given). */
@@ -71,6 +74,13 @@ export interface FaultInjection {
   malformedJson?: true;
   /** Answer a valid JSON document of exactly this many bytes (status 200 unless `status` is given). */
   oversizedBytes?: number;
+  /**
+   * `token` and `verify` only, with `status`: the shape of the default error body — `rfc6749`
+   * (`{error, error_description}`, the token endpoint's default), `camara` (ErrorInfo
+   * `{status, code, message}`, the verify endpoint's default) or `rfc7807` (problem+json
+   * `{type, title, status, detail}`). All three come from Vonage's endpoints.
+   */
+  errorShape?: ErrorShape;
   /** `auth` only: redirect back with `?error=<error>&error_description=..&state=..` (e.g. `access_denied`). */
   error?: string;
   /** Apply to this many requests, then retire (default: unlimited). */

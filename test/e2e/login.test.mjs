@@ -144,7 +144,9 @@ describe('silent login in a real browser', () => {
     const text = await page.textContent('main');
     expect(text).not.toMatch(/TokenError|server_error|Injected|\bat .*\.js:\d+/);
     // The site's log gets the error class and code, the page does not.
-    expect(appLog.join('\n')).toMatch(/TokenError code=server_error status=500/);
+    expect(appLog.map((line) => JSON.parse(line))).toContainEqual(
+      expect.objectContaining({ error: 'TokenError', code: 'server_error', status: 500 }),
+    );
     await page.screenshot({ path: join(ARTIFACTS, 'operator-error.png'), fullPage: true });
   });
 

@@ -107,6 +107,8 @@ function tokenExpectation(body: BodyKind, status: Status): Expected {
       ? { kind: 'fail', code: 'invalid_grant', status: 403 }
       : tokenError(error, status);
   }
+  // Issue 9: both legs read all three shapes; a CAMARA code counts when there is no OAuth error.
+  if (body === 'CAMARA ErrorInfo') return tokenError(CAMARA_CODE[status], status);
   return tokenError('token_request_failed', status);
 }
 
@@ -114,6 +116,7 @@ function tokenExpectation(body: BodyKind, status: Status): Expected {
 function verifyExpectation(body: BodyKind, status: Status): Expected {
   if (body === '2 MiB') return verifyError('response_too_large', status);
   if (body === 'CAMARA ErrorInfo') return verifyError(CAMARA_CODE[status], status);
+  if (body === 'RFC 6749 JSON') return verifyError(OAUTH_ERROR[status], status);
   return verifyError('verify_request_failed', status);
 }
 

@@ -104,6 +104,21 @@ async function collectGarbage(): Promise<void> {
   }
 }
 
+interface LogRecord {
+  error?: string;
+  code?: string;
+  status?: number;
+}
+
+/** One line of the example's log (one JSON object a line), or undefined when it is not one. */
+function parseLogLine(line: string): LogRecord | undefined {
+  try {
+    return JSON.parse(line) as LogRecord;
+  } catch {
+    return undefined;
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 }
@@ -269,13 +284,13 @@ describe('load and soak', () => {
     durations.sort((a, b) => a - b);
     result.p50 = percentile(durations, 50);
     result.p99 = percentile(durations, 99);
-    // The example logs each error with its class and code: count them by that.
+    // The example logs each error as one JSON line with its class and code: count them by that.
     for (const line of logLines.slice(logStart)) {
-      const match = /failed: (\w+) code=(\S+)(?: status=(\d+))?/.exec(line);
+      const record = parseLogLine(line);
       const key =
-        match === null
+        record?.code === undefined
           ? 'unrecognised'
-          : `${match[1]} ${match[2]}${match[3] ? ` ${match[3]}` : ''}`;
+          : `${record.error} ${record.code}${record.status ? ` ${record.status}` : ''}`;
       result.errorCodes[key] = (result.errorCodes[key] ?? 0) + 1;
     }
     return result;
