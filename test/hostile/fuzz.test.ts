@@ -43,6 +43,8 @@ afterAll(() => {
 // ---------------------------------------------------------------------------------------------
 // The contract's own reading of inputs, written from issue #2 (not imported from lib/).
 
+/** RFC 6749 §4.1.2.1: error = 1*( %x20-21 / %x23-5B / %x5D-7E ). */
+const OAUTH_ERROR_CHARSET = /^[\x20\x21\x23-\x5b\x5d-\x7e]+$/;
 const SEPARATORS = /[\s\p{Pd}\u2212.()]/gu;
 /** The normalised E.164 number a phone input stands for, or undefined when it must fail. */
 function contractNumber(input: unknown): string | undefined {
@@ -495,7 +497,12 @@ describe('fuzzing over real HTTP (one app, extended query parsing)', () => {
           } else if (!consumes) expected = { action: 'fail', code: 'invalid_state', status: 403 };
           else if (error === 'access_denied')
             expected = { action: 'fail', code: 'access_denied', status: 403 };
-          else if (error !== undefined) expected = { action: 'error', code: error };
+          else if (error !== undefined)
+            // RFC 6749 §4.1.2.1: an error outside its charset is malformed (issue 9).
+            expected = {
+              action: 'error',
+              code: OAUTH_ERROR_CHARSET.test(error) ? error : 'invalid_request',
+            };
           else if (code === undefined) expected = { action: 'error', code: 'invalid_request' };
           else if (code !== current.code)
             expected = { action: 'fail', code: 'invalid_grant', status: 403 };
