@@ -65,11 +65,12 @@ describe('the packed tarball', () => {
          res.writeHead(503).end();
        }).listen(0, '127.0.0.1', () => {
          const url = 'http://127.0.0.1:' + server.address().port;
-         const flow = { state: 'state-of-the-flow', phoneNumber: '+99012345678', callbackURL: url + '/cb', expiresAt: Date.now() + 60000 };
+         const flow = { strategy: 'number-verification', state: 'state-of-the-flow', phoneNumber: '+99012345678', callbackURL: url + '/cb', expiresAt: Date.now() + 60000 };
          const strategy = new NumberVerificationStrategy({ applicationId: 'app', privateKey, callbackURL: url + '/cb',
            authorizationURL: url + '/auth', tokenURL: url + '/token', verifyURL: url + '/verify',
            store: { save: async () => {}, take: async () => flow } }, () => {});
          strategy.error = (err) => { console.log(err.code); server.close(); };
+         strategy.fail = (info) => { console.log(info.code); server.close(); };
          strategy.authenticate({ query: { code: 'code', state: flow.state }, url: '/cb' });
        });`,
     );
