@@ -16,6 +16,31 @@ describe('README', () => {
     expect(readme.split('\n').length).toBeLessThanOrEqual(350);
   });
 
+  it('keeps the sections a user needs in the README itself (issue #8)', () => {
+    const headings = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+    for (const heading of [
+      'Install',
+      'Quick start',
+      'Options',
+      'Outcomes',
+      'State stores and deployment',
+      'Production checklist',
+      'TypeScript',
+      'Troubleshooting',
+    ])
+      expect(headings).toContain(heading);
+    const troubleshooting = /^## Troubleshooting\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+    for (const topic of [
+      'invalid_state',
+      'not_on_mobile_network',
+      'redirect URI',
+      'cookie',
+      'Jest',
+      'Bundlers',
+    ])
+      expect(troubleshooting).toContain(topic);
+  });
+
   it('links only to files that exist', () => {
     const links = [...readme.matchAll(/\]\(((?:docs\/|[A-Z]+\.md)[^)#\s]*)/g)].map((m) => m[1]);
     expect(links.length).toBeGreaterThan(5);
