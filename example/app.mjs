@@ -47,6 +47,25 @@ const CODE_FORM_CODES = new Set(['code_required', 'invalid_code']);
 export const VERIFY_CALLBACK_PATH = '/auth/verify/callback';
 
 /**
+ * Whether a POST comes from a page of another site (a forged form that would sign the visitor in
+ * as someone else, or out). The same rule as Go's http.CrossOriginProtection: browsers say where a
+ * request comes from in Sec-Fetch-Site; older ones send Origin, compared with the Host it was sent
+ * to. A request with neither does not come from a browser page.
+ */
+function isCrossSitePost(req) {
+  if (req.method !== 'POST') return false;
+  const site = req.get('sec-fetch-site');
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
+  const origin = req.get('origin');
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== req.get('host');
+  } catch {
+    return true; // Origin: null (a sandboxed frame, a privacy redirect) or garbage
+  }
+}
+
+/**
  * `returnTo` comes from the browser, so it is only ever used as a same-origin path (`/cart`, never
  * `//evil.example` or `/\evil.example`). The strategy already drops an unsafe one from
  * `info.state`; checking again here keeps the login form and the redirect honest on their own.
@@ -165,8 +184,27 @@ export function createApp(options) {
     }),
   );
   app.use(passport.session());
+  // A page for a signed-in user must not outlive the sign-out in the browser's cache (Back).
+  app.use((req, res, next) => {
+    if (req.user) res.set('Cache-Control', 'no-store');
+    next();
+  });
 
   const render = (res, status, html) => res.status(status).type('html').send(html);
+
+  app.use((req, res, next) => {
+    if (!isCrossSitePost(req)) return next();
+    render(
+      res,
+      403,
+      errorPage({
+        status: 403,
+        heading: 'That did not work',
+        detail: 'This form can only be sent from this site. Please go back and try again.',
+        sandbox,
+      }),
+    );
+  });
 
   app.get('/', (req, res) => res.redirect(req.user ? '/profile' : '/login'));
 

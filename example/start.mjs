@@ -24,10 +24,16 @@ const { applicationId, privateKeyPath, callbackURL } = {
 };
 
 let stop;
-if (applicationId) {
-  stop = await startWithVonage();
-} else {
-  stop = await startWithLocalSandbox();
+try {
+  stop = applicationId ? await startWithVonage() : await startWithLocalSandbox();
+} catch (err) {
+  // A busy or forbidden port is the user's to fix: one line that says how, not a stack trace.
+  if (err?.code !== 'EADDRINUSE' && err?.code !== 'EACCES') throw err;
+  const reason = err.code === 'EADDRINUSE' ? 'is already in use' : 'needs more privileges';
+  console.error(
+    `Port ${port} on ${host} ${reason}: set PORT to another port, e.g. PORT=${port === 3000 ? 3001 : 3000} npm start`,
+  );
+  process.exit(1);
 }
 
 let stopping = false;

@@ -4,6 +4,7 @@ import { FlowEngine, type ActiveFlow } from './flow/engine.js';
 import {
   callbackError,
   isCallback,
+  isCallbackPath,
   readCallbackParameters,
   readQuery,
   type CallbackParameters,
@@ -89,7 +90,15 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
 
   private async route(req: Request, options: AuthenticateOptions): Promise<void> {
     const query = readQuery(req);
-    if (isCallback(query)) return this.handleCallback(req, readCallbackParameters(query), options);
+    // A bare request for the callback URL (a reload or bookmark without its query) is a callback
+    // that lost its state, not a first leg without a number.
+    const bareCallback =
+      this._options.mode === 'verify' &&
+      this.requestedPhoneNumber(req, query, options) === undefined &&
+      isCallbackPath(req, this._options.callbackURL);
+    if (isCallback(query) || bareCallback) {
+      return this.handleCallback(req, readCallbackParameters(query), options);
+    }
     return this.startAuthorization(req, query, options);
   }
 

@@ -31,6 +31,16 @@ export function isCallback(query: Query): boolean {
   );
 }
 
+/**
+ * Whether the request is for the path of `callbackURL`. Express's `originalUrl` keeps the mount
+ * path of a router; behind a proxy that rewrites paths the answer is false, and the request is
+ * handled as before.
+ */
+export function isCallbackPath(req: Request, callbackURL: string): boolean {
+  const requested = req.originalUrl ?? req.url ?? '/';
+  return new URL(requested, 'http://localhost').pathname === new URL(callbackURL).pathname;
+}
+
 /** Each parameter counts only as one non-empty string; repeated, nested or empty values count as absent. */
 export function readCallbackParameters(query: Query): CallbackParameters {
   return {

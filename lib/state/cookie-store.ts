@@ -5,6 +5,7 @@ import { NumberVerificationError } from '../errors.js';
 import { appendSetCookie, isCookieName, readCookie, readCookies } from './cookie-header.js';
 import { isPendingFlow } from './flow-shape.js';
 import type { PendingFlow, StateStore } from './store.js';
+import { TakenStates } from './taken-states.js';
 
 export interface CookieStateStoreOptions {
   /** At least 32 bytes of secret; the encryption key is derived from it. Shorthand for `secrets: [secret]`. */
@@ -32,6 +33,8 @@ const NAME_HASH_LENGTH = 12;
 const NAME_HASH = new RegExp(`^[\\w-]{${NAME_HASH_LENGTH}}$`);
 const KEY_SALT = 'passport-number-verification';
 const STORE = 'CookieStateStore';
+// States remembered as taken, per store instance: ~150 bytes each, so at most a few MiB.
+const TAKEN_STATES_LIMIT = 20_000;
 const decoder = new TextDecoder();
 
 interface PendingCookie {
@@ -46,9 +49,10 @@ interface PendingCookie {
  * and makes the cookie tamper-proof. One cookie per flow means that two first legs at the same
  * moment (two tabs) never overwrite each other.
  *
- * Unlike the session store, a cookie cannot be revoked server-side: a browser that replays an old
- * cookie can present a state again. The authorization code is still single-use at the operator,
- * so such a replay ends in `invalid_grant`.
+ * A cookie cannot be revoked server-side, so each store instance remembers the states it handed out
+ * until they expire: within one process a state is taken once (a replayed cookie or a callback
+ * delivered twice ends `invalid_state`). Another process does not know them; there the operator's
+ * single-use code makes a replay end in `invalid_grant`.
  *
  * Outside Express, the response must be reachable as `req.res` (set `req.res = res`).
  */
@@ -58,6 +62,7 @@ export class CookieStateStore implements StateStore {
   readonly #cookieName: string;
   readonly #maxPendingFlows: number;
   readonly #attributes: string;
+  readonly #taken = new TakenStates(TAKEN_STATES_LIMIT);
 
   constructor(options: CookieStateStoreOptions) {
     const { cookieName = 'nv_pending', maxPendingFlows = 3, secure = true, path = '/' } = options;
@@ -111,7 +116,9 @@ export class CookieStateStore implements StateStore {
     appendSetCookie(req, STORE, this.#clear(name));
     const flow = await this.#open(value);
     // A cookie renamed to another state's name opens, but holds another state.
-    return flow?.state === state ? flow : undefined;
+    if (flow?.state !== state) return undefined;
+    // The cookie cannot be revoked, but within this process its state opens once.
+    return this.#taken.claim(state, flow.expiresAt) ? flow : undefined;
   }
 
   #nameFor(state: string): string {

@@ -488,7 +488,10 @@ describe('fuzzing over real HTTP (one app, extended query parsing)', () => {
           const code = single(query, 'code');
           const consumes = !input.cookieless && state === current.state;
           let expected: { action: ActionName; code?: string; status?: number };
-          if (!isCallbackQuery(query)) {
+          if (!isCallbackQuery(query) && !Object.hasOwn(query, 'phoneNumber')) {
+            // The callback URL without code, error, state or a number: a callback that lost its state.
+            expected = { action: 'fail', code: 'invalid_state', status: 403 };
+          } else if (!isCallbackQuery(query)) {
             const number = contractNumber(query.phoneNumber);
             expected =
               number === undefined

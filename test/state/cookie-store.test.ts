@@ -19,6 +19,16 @@ function setCookies(setCookie: string | string[] | undefined): string[] {
   return Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie];
 }
 
+/** Counts the token requests the sandbox answers from now on; read it once they had time to land. */
+function countTokenRequests(h: LoginHarness): () => Promise<number> {
+  let count = 0;
+  h.sandbox.on('request', (event) => {
+    if (event.endpoint === 'token') count += 1;
+  });
+  // Sandbox events are emitted when a response closes: give a stray request time to be counted.
+  return () => new Promise((resolve) => setTimeout(() => resolve(count), 100));
+}
+
 /** The Set-Cookie of the (one) pending-flow cookie of `name` in an answer. */
 function pendingCookie(setCookie: string | string[] | undefined, name = 'nv_pending'): string {
   return setCookies(setCookie).find((cookie) => cookie.startsWith(`${name}.`)) ?? '';
@@ -102,15 +112,53 @@ describe('CookieStateStore: flows in an encrypted cookie, no session middleware'
     ]);
   });
 
-  it('cannot revoke a replayed cookie, but the operator refuses the used code (invalid_grant)', async () => {
+  it('takes a state once per process: a replayed cookie ends invalid_state, without a token request', async () => {
     const browser = h.browser();
     const first = await browser.post('/login').type('form').send({ phoneNumber: VERIFIED });
     const oldCookie = pendingCookie(first.headers['set-cookie']).split(';')[0] ?? '';
     const callbackURL = await h.followOperator(new URL(first.headers.location as string));
     const path = `${callbackURL.pathname}${callbackURL.search}`;
     expect((await browser.get(path)).body.outcome).toBe('success');
+    const tokens = countTokenRequests(h);
     const replay = await h.browser().get(path).set('Cookie', oldCookie);
-    expect(replay.body).toMatchObject({ outcome: 'fail', info: { code: 'invalid_grant' } });
+    expect(replay.body).toMatchObject({ outcome: 'fail', info: { code: 'invalid_state' } });
+    expect(await tokens()).toBe(0);
+  });
+
+  it('sends a callback delivered twice at once to the operator once: the second copy ends invalid_state', async () => {
+    const browser = h.browser();
+    const callbackURL = await h.followOperator(await h.start(VERIFIED, browser));
+    const tokens = countTokenRequests(h);
+    const outcomes = await Promise.all([
+      h.callback(callbackURL, browser),
+      h.callback(callbackURL, browser),
+    ]);
+    expect(outcomes.map((outcome) => outcome.info?.code ?? outcome.outcome).sort()).toEqual([
+      'invalid_state',
+      'success',
+    ]);
+    expect(await tokens()).toBe(1);
+  });
+});
+
+describe('CookieStateStore across processes', () => {
+  it('cannot revoke a cookie replayed to another process, but the operator refuses the used code (invalid_grant)', async () => {
+    const store = swappableStore(new CookieStateStore({ secret: SECRET, secure: false }));
+    const h = await startLoginApp({ withoutSession: true, strategy: { store } });
+    try {
+      const browser = h.browser();
+      const first = await browser.post('/login').type('form').send({ phoneNumber: VERIFIED });
+      const oldCookie = pendingCookie(first.headers['set-cookie']).split(';')[0] ?? '';
+      const callbackURL = await h.followOperator(new URL(first.headers.location as string));
+      const path = `${callbackURL.pathname}${callbackURL.search}`;
+      expect((await browser.get(path)).body.outcome).toBe('success');
+      // Another instance of the app, with the same secret, never saw this state taken.
+      store.use(new CookieStateStore({ secret: SECRET, secure: false }));
+      const replay = await h.browser().get(path).set('Cookie', oldCookie);
+      expect(replay.body).toMatchObject({ outcome: 'fail', info: { code: 'invalid_grant' } });
+    } finally {
+      await h.close();
+    }
   });
 });
 

@@ -91,6 +91,28 @@ describe('callback leg against the sandbox operator', () => {
   });
 
   describe('state', () => {
+    it('reads a bare GET of the callback URL (no code, error or state) as a failed sign-in: invalid_state', async () => {
+      const browser = h.browser();
+      const pending = await h.followOperator(await h.start(VERIFIED, browser));
+      expect(await h.callback('/auth/callback', browser)).toMatchObject({
+        outcome: 'fail',
+        status: 403,
+        info: { code: 'invalid_state' },
+      });
+      // The pending flow is untouched: the bare request had no state to consume.
+      expect((await h.callback(pending, browser)).outcome).toBe('success');
+    });
+
+    it('still starts a sign-in on the callback path when a number is given (one route for both legs)', async () => {
+      const response = await h
+        .browser()
+        .get(`/auth/callback?phoneNumber=${encodeURIComponent(VERIFIED)}`);
+      expect(response.status).toBe(302);
+      expect(new URL(response.headers.location as string).searchParams.get('login_hint')).toBe(
+        `tel:${VERIFIED}`,
+      );
+    });
+
     it('fails invalid_state (403) when the state is missing, and uses up nothing', async () => {
       const browser = h.browser();
       const callbackURL = await h.followOperator(await h.start(VERIFIED, browser));
