@@ -19,6 +19,17 @@ function setCookies(setCookie: string | string[] | undefined): string[] {
   return Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie];
 }
 
+/** Signs in, keeping a copy of the pending-flow cookie as it was before the callback cleared it. */
+async function signInKeepingCookie(h: LoginHarness): Promise<{ path: string; oldCookie: string }> {
+  const browser = h.browser();
+  const first = await browser.post('/login').type('form').send({ phoneNumber: VERIFIED });
+  const oldCookie = pendingCookie(first.headers['set-cookie']).split(';')[0] ?? '';
+  const callbackURL = await h.followOperator(new URL(first.headers.location as string));
+  const path = `${callbackURL.pathname}${callbackURL.search}`;
+  expect((await browser.get(path)).body.outcome).toBe('success');
+  return { path, oldCookie };
+}
+
 /** Counts the token requests the sandbox answers from now on; read it once they had time to land. */
 function countTokenRequests(h: LoginHarness): () => Promise<number> {
   let count = 0;
@@ -113,12 +124,7 @@ describe('CookieStateStore: flows in an encrypted cookie, no session middleware'
   });
 
   it('takes a state once per process: a replayed cookie ends invalid_state, without a token request', async () => {
-    const browser = h.browser();
-    const first = await browser.post('/login').type('form').send({ phoneNumber: VERIFIED });
-    const oldCookie = pendingCookie(first.headers['set-cookie']).split(';')[0] ?? '';
-    const callbackURL = await h.followOperator(new URL(first.headers.location as string));
-    const path = `${callbackURL.pathname}${callbackURL.search}`;
-    expect((await browser.get(path)).body.outcome).toBe('success');
+    const { path, oldCookie } = await signInKeepingCookie(h);
     const tokens = countTokenRequests(h);
     const replay = await h.browser().get(path).set('Cookie', oldCookie);
     expect(replay.body).toMatchObject({ outcome: 'fail', info: { code: 'invalid_state' } });
@@ -146,12 +152,7 @@ describe('CookieStateStore across processes', () => {
     const store = swappableStore(new CookieStateStore({ secret: SECRET, secure: false }));
     const h = await startLoginApp({ withoutSession: true, strategy: { store } });
     try {
-      const browser = h.browser();
-      const first = await browser.post('/login').type('form').send({ phoneNumber: VERIFIED });
-      const oldCookie = pendingCookie(first.headers['set-cookie']).split(';')[0] ?? '';
-      const callbackURL = await h.followOperator(new URL(first.headers.location as string));
-      const path = `${callbackURL.pathname}${callbackURL.search}`;
-      expect((await browser.get(path)).body.outcome).toBe('success');
+      const { path, oldCookie } = await signInKeepingCookie(h);
       // Another instance of the app, with the same secret, never saw this state taken.
       store.use(new CookieStateStore({ secret: SECRET, secure: false }));
       const replay = await h.browser().get(path).set('Cookie', oldCookie);
