@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { NumberVerificationError } from '../errors.js';
 import { isRecord } from '../guards.js';
 import { withSessionLock } from './session-lock.js';
+import { isLastWritten, recordWritten } from './session-writes.js';
 import type { PendingFlow, StateStore } from './store.js';
 
 export interface SessionStateStoreOptions {
@@ -63,7 +64,7 @@ export class SessionStateStore implements StateStore {
       session[this.#key] = Object.fromEntries([...kept, [flow.state, flow]]);
       // The operator redirects back within milliseconds; persist before we redirect, or a slow
       // session store loses the race and the callback finds no state (passport#680).
-      await saveSession(session);
+      await this.#persist(req, session);
     });
   }
 
@@ -78,15 +79,28 @@ export class SessionStateStore implements StateStore {
       if (rest.length === 0) Reflect.deleteProperty(session, this.#key);
       else session[this.#key] = Object.fromEntries(rest);
       // Persist the consumption before the token exchange, so a replayed callback cannot race it.
-      if (flow !== undefined) await saveSession(session);
+      if (flow !== undefined) await this.#persist(req, session);
       return flow;
     });
   }
 
-  /** The flows as the session store holds them now; the request's copy when it cannot tell. */
+  /**
+   * The flows as the session store holds them now: the request's copy when this process wrote
+   * exactly those last (no store round trip), else re-read; the request's copy when it cannot tell.
+   */
   async #currentFlows(req: Request, session: SessionLike): Promise<PendingFlows> {
+    const sessionId = sessionIdOf(req);
+    if (sessionId !== undefined && isLastWritten(sessionId, this.#key, session[this.#key])) {
+      return this.#pendingFlows(session);
+    }
     const stored = await readStoredSession(req);
     return this.#pendingFlows(stored === NOT_READABLE ? session : stored);
+  }
+
+  async #persist(req: Request, session: SessionLike): Promise<void> {
+    await saveSession(session);
+    const sessionId = sessionIdOf(req);
+    if (sessionId !== undefined) recordWritten(sessionId, this.#key, session[this.#key]);
   }
 
   #pendingFlows(session: SessionLike): PendingFlows {
