@@ -11,6 +11,14 @@ export type {
 } from './options.js';
 export { vonage } from './providers/vonage.js';
 export type { VonageOptions } from './providers/vonage.js';
+export { camara } from './providers/camara.js';
+export type { CamaraDiscoverOptions, CamaraOptions } from './providers/camara.js';
+// Building blocks for writing your own provider (docs/providers.md).
+export { buildAuthorizationURL } from './protocol/authorization-url.js';
+export { pkceParameters } from './protocol/pkce.js';
+export { requestAccessToken } from './protocol/token.js';
+export type { ClientAuthentication } from './protocol/token.js';
+export { getDevicePhoneNumber, verifyPhoneNumber } from './protocol/verify.js';
 export type {
   AuthorizationRequest,
   BackChannel,
@@ -46,6 +54,7 @@ export {
   AuthorizationError,
   TokenError,
   VerificationError,
+  DiscoveryError,
   FAILURES,
 } from './errors.js';
 export type {

@@ -98,9 +98,11 @@ export function handleAuthorization(
       state,
     );
   }
-  // CAMARA ICM §login_hint: `tel:+E164`; Vonage's Python SDK sends a bare `+E164`.
+  // CAMARA ICM §login_hint: `tel:+E164`; Vonage's Python SDK sends a bare `+E164`. With CAMARA
+  // scopes it is optional (share mode names no number): the device is then `deviceNumber`.
   const loginHint = params.get('login_hint');
-  const phoneNumber = loginHint?.startsWith('tel:') ? loginHint.slice(4) : loginHint;
+  const hinted = loginHint?.startsWith('tel:') ? loginHint.slice(4) : loginHint;
+  const phoneNumber = hinted ?? (scopes.camara ? ctx.deviceNumber : null);
   if (phoneNumber === null || phoneNumber === undefined || !E164_PATTERN.test(phoneNumber)) {
     return errorRedirect(
       redirectUri,

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { decodeJwt, jwtVerify } from 'jose';
 import type { RegisteredApplication } from './applications.js';
 import type { SandboxContext } from './context.js';
@@ -20,6 +21,7 @@ export async function authenticateClient(
   ctx: SandboxContext,
   authorization: string | undefined,
 ): Promise<ClientAuthResult> {
+  if (authorization?.startsWith('Basic ')) return authenticateSecret(ctx, authorization.slice(6));
   const match = authorization === undefined ? null : BEARER.exec(authorization);
   const jwt = match?.[1];
   if (jwt === undefined) {
@@ -70,5 +72,34 @@ export async function authenticateClient(
     return { ok: false, description: 'the JWT jti was already used' };
   }
   ctx.store.seenJwtIds.set(replayKey, { expiresAt: (exp + CLOCK_SKEW_SECONDS) * 1000 });
+  return { ok: true, application };
+}
+
+/**
+ * `client_secret_basic` (RFC 6749 §2.3.1): `base64(urlencode(client_id) ":" urlencode(secret))`,
+ * for applications registered with a `clientSecret` (the way some operators authenticate clients).
+ */
+function authenticateSecret(ctx: SandboxContext, credentials: string): ClientAuthResult {
+  const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  let clientId = '';
+  let secret = '';
+  try {
+    clientId = decodeURIComponent(decoded.slice(0, colon));
+    secret = decodeURIComponent(decoded.slice(colon + 1));
+  } catch {
+    return { ok: false, description: 'the Basic credentials are not URL-encoded' };
+  }
+  const application = colon < 0 ? undefined : ctx.applications.get(clientId);
+  const expected = Buffer.from(application?.clientSecret ?? '');
+  const given = Buffer.from(secret);
+  if (
+    application === undefined ||
+    expected.length === 0 ||
+    expected.length !== given.length ||
+    !timingSafeEqual(expected, given)
+  ) {
+    return { ok: false, description: 'unknown client or wrong client secret' };
+  }
   return { ok: true, application };
 }

@@ -9,6 +9,8 @@ export interface SandboxContext {
   readonly devices: ReadonlyMap<string, string>;
   readonly store: SandboxStore;
   readonly clock: () => number;
+  /** The SIM of the device that opens the authorization page without a `login_hint`. */
+  readonly deviceNumber: string;
   readonly codeTtlMs: number;
   readonly tokenTtlSeconds: number;
   readonly jwtMaxLifetimeSeconds: number;

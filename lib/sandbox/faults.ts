@@ -15,6 +15,8 @@ const ENDPOINTS: ReadonlySet<string> = new Set([
   'auth',
   'token',
   'verify',
+  'device-phone-number',
+  'discovery',
   'verify2-start',
   'verify2-check',
   'verify2-next',
@@ -175,7 +177,7 @@ function defaultBody(
       'fault',
     );
   }
-  switch (shape ?? (endpoint === 'token' ? 'rfc6749' : 'camara')) {
+  switch (shape ?? (endpoint === 'token' || endpoint === 'discovery' ? 'rfc6749' : 'camara')) {
     case 'rfc6749':
       return oauthError(
         status,

@@ -1,4 +1,5 @@
 import { handleAuthorization } from './authorization.js';
+import { handleDiscovery } from './discovery.js';
 import type { SandboxContext, SandboxRequest } from './context.js';
 import {
   errorInfo,
@@ -27,6 +28,7 @@ export const PATHS = {
   vonageVerify: '/camara/number-verification/v031/verify',
   camaraVerify: '/number-verification/v2/verify',
   camaraDevicePhoneNumber: '/number-verification/v2/device-phone-number',
+  discovery: '/.well-known/openid-configuration',
   verify2: VERIFY2_PATH,
   outbox: '/sandbox/outbox',
 } as const;
@@ -90,9 +92,20 @@ export const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
     PATHS.camaraDevicePhoneNumber,
     {
       endpoint: 'device-phone-number',
+      fault: 'device-phone-number',
       method: 'GET',
       style: 'camara',
       handle: handleDevicePhoneNumber,
+    },
+  ],
+  [
+    PATHS.discovery,
+    {
+      endpoint: 'discovery',
+      fault: 'discovery',
+      method: 'GET',
+      style: 'oauth',
+      handle: (ctx) => handleDiscovery(ctx, PATHS),
     },
   ],
 ]);

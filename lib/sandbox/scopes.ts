@@ -16,7 +16,13 @@ const CAMARA_SCOPES: ReadonlyMap<string, Permission> = new Map([
 const PURPOSE = /^dpv:[A-Za-z][A-Za-z0-9]*$/;
 
 export type ScopeResult =
-  { ok: true; permissions: ReadonlySet<Permission> } | { ok: false; description: string };
+  | {
+      ok: true;
+      permissions: ReadonlySet<Permission>;
+      /** CAMARA's space-separated form (then `login_hint` is optional, as CAMARA ICM allows). */
+      camara: boolean;
+    }
+  | { ok: false; description: string };
 
 export function parseScope(scope: string): ScopeResult {
   // RFC 6749 §3.3: space-delimited, case-sensitive.
@@ -27,6 +33,7 @@ export function parseScope(scope: string): ScopeResult {
   if (!tokens.includes('openid')) return { ok: false, description: 'scope must include openid' };
   const permissions = new Set<Permission>();
   let purposes = 0;
+  let camara = false;
   for (const token of tokens) {
     if (token === 'openid') continue;
     const hash = token.indexOf('#');
@@ -43,6 +50,7 @@ export function parseScope(scope: string): ScopeResult {
       const permission = CAMARA_SCOPES.get(token);
       if (permission === undefined) return { ok: false, description: `unsupported scope ${token}` };
       permissions.add(permission);
+      camara = true;
     }
   }
   if (purposes !== 1) {
@@ -51,5 +59,5 @@ export function parseScope(scope: string): ScopeResult {
   if (permissions.size === 0) {
     return { ok: false, description: 'scope names no Number Verification scope' };
   }
-  return { ok: true, permissions };
+  return { ok: true, permissions, camara };
 }

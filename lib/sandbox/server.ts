@@ -8,6 +8,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { E164_PATTERN } from '../phone-number.js';
 import { registerApplication, type RegisteredApplication } from './applications.js';
 import { demoApplication, demoRegistration, type DemoApplication } from './demo-application.js';
 import type { SandboxContext, SandboxRequest } from './context.js';
@@ -46,6 +47,14 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return value;
 }
 
+function deviceNumber(value: string | undefined): string {
+  if (value === undefined) return '+99012345678';
+  if (typeof value !== 'string' || !E164_PATTERN.test(value)) {
+    throw new TypeError('deviceNumber must be an E.164 number with its +');
+  }
+  return value;
+}
+
 /** The request target as a URL; only origin-form targets (`/path?query`) are served. */
 function parseTarget(target: string | undefined): URL | undefined {
   if (target === undefined || !target.startsWith('/')) return undefined;
@@ -75,6 +84,7 @@ export class SandboxServer implements Sandbox {
     this.context = {
       applications,
       devices: new Map(Object.entries(options.devices ?? {})),
+      deviceNumber: deviceNumber(options.deviceNumber),
       store: new SandboxStore(clock),
       clock,
       codeTtlMs: positive(options.codeTtlMs, 60_000, 'codeTtlMs'),
@@ -141,6 +151,11 @@ export class SandboxServer implements Sandbox {
 
   get camaraEndpoints(): CamaraEndpoints {
     return {
+      issuer: this.url,
+      discoveryURL: `${this.url}${PATHS.discovery}`,
+      authorizationURL: `${this.url}${PATHS.auth}`,
+      tokenURL: `${this.url}${PATHS.token}`,
+      apiRoot: this.url,
       verifyURL: `${this.url}${PATHS.camaraVerify}`,
       devicePhoneNumberURL: `${this.url}${PATHS.camaraDevicePhoneNumber}`,
     };

@@ -2,6 +2,7 @@ import type { SandboxContext, SandboxRequest } from './context.js';
 import { authenticateClient } from './client-auth.js';
 import { jsonResponse, mediaType, oauthError, type SandboxResponse } from './http-util.js';
 import { checkCodeVerifier } from './pkce.js';
+import { authenticateAssertion, usesClientAssertion } from './private-key-jwt.js';
 import { randomSecret } from './store.js';
 import { redactPhoneNumber } from '../phone-number.js';
 
@@ -12,18 +13,34 @@ function invalidClient(description: string): SandboxResponse {
   });
 }
 
-/** POST /oauth2/token — authorization-code grant (RFC 6749 §4.1.3) with Vonage's JWT client auth. */
+/**
+ * POST /oauth2/token — authorization-code grant (RFC 6749 §4.1.3). The client authenticates either
+ * as Vonage's do (application JWT as a Bearer credential) or as CAMARA's (`private_key_jwt`, which
+ * also requires PKCE).
+ */
 export async function handleToken(
   ctx: SandboxContext,
   req: SandboxRequest,
 ): Promise<SandboxResponse> {
-  const client = await authenticateClient(ctx, req.headers.authorization);
-  if (!client.ok) return invalidClient(client.description);
+  const isForm = mediaType(req.headers['content-type']) === 'application/x-www-form-urlencoded';
+  const form = new URLSearchParams(isForm ? req.body.toString('utf8') : '');
+  const byAssertion = usesClientAssertion(form);
+  if (byAssertion && req.headers.authorization !== undefined) {
+    // RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
+    return oauthError(400, 'invalid_request', 'use one client authentication method, not two');
+  }
+  const client = byAssertion
+    ? await authenticateAssertion(ctx, form, `${ctx.baseUrl()}${req.url.pathname}`)
+    : await authenticateClient(ctx, req.headers.authorization);
+  if (!client.ok) {
+    return byAssertion
+      ? oauthError(401, 'invalid_client', client.description)
+      : invalidClient(client.description);
+  }
 
-  if (mediaType(req.headers['content-type']) !== 'application/x-www-form-urlencoded') {
+  if (!isForm) {
     return oauthError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
   }
-  const form = new URLSearchParams(req.body.toString('utf8'));
   // RFC 6749 §3.2: parameters MUST NOT be included more than once.
   for (const name of new Set(form.keys())) {
     if (form.getAll(name).length > 1) {
@@ -59,6 +76,14 @@ export async function handleToken(
   }
   if (grant.redirectUri !== redirectUri) {
     return oauthError(400, 'invalid_grant', 'redirect_uri differs from the authorization request');
+  }
+  // CAMARA ICM: PKCE is required of CAMARA clients.
+  if (byAssertion && grant.codeChallenge === undefined) {
+    return oauthError(
+      400,
+      'invalid_grant',
+      'PKCE is required: the code was issued without code_challenge',
+    );
   }
   const pkceMismatch = checkCodeVerifier(grant.codeChallenge, form.get('code_verifier'));
   if (pkceMismatch !== undefined) return oauthError(400, 'invalid_grant', pkceMismatch);

@@ -1,11 +1,25 @@
 import type { OutboxMessage } from './outbox.js';
 import type { KeyObject } from 'node:crypto';
 
-/** A Vonage application as registered in the dashboard: its ID, its public key and its redirect URIs. */
+/**
+ * An application as registered with the operator: its ID, public key and redirect URIs. One
+ * registration serves both dialects: Vonage's (application JWT as a Bearer credential) and
+ * CAMARA's (`applicationId` is the `client_id` of a `private_key_jwt` assertion).
+ */
 export interface SandboxApplication {
   applicationId: string;
-  /** PEM (SPKI `BEGIN PUBLIC KEY` or PKCS#1 `BEGIN RSA PUBLIC KEY`) or a `KeyObject`; RSA only (RS256). */
+  /**
+   * PEM (SPKI `BEGIN PUBLIC KEY` or PKCS#1 `BEGIN RSA PUBLIC KEY`) or a `KeyObject`: RSA (RS256) or
+   * EC P-256 (ES256, CAMARA assertions only; Vonage application JWTs are RS256).
+   */
   publicKey: string | Buffer | KeyObject;
+  /** The key's `kid`: an assertion naming another `kid` is refused. */
+  keyId?: string;
+  /**
+   * A client secret, for operators that authenticate clients with `client_secret_basic`
+   * (RFC 6749 §2.3.1) instead: then `Authorization: Basic` is accepted too.
+   */
+  clientSecret?: string;
   /** Compared byte for byte with `redirect_uri` (RFC 6749 §3.1.2.3 simple string comparison). */
   redirectUris: string[];
 }
@@ -27,6 +41,11 @@ export interface SandboxOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** `login_hint` number → number of the SIM the "device" really holds (numbers outside `+990`). */
   devices?: Record<string, string>;
+  /**
+   * The number of the SIM in the device that opens the authorization page without a `login_hint`
+   * (CAMARA share mode), subject to the Virtual Operator rules. Default `+99012345678`.
+   */
+  deviceNumber?: string;
   /** Lifetime of an authorization code (default 60 000 ms). */
   codeTtlMs?: number;
   /** `expires_in` of access tokens (default 300 s). */
@@ -39,7 +58,14 @@ export interface SandboxOptions {
 
 /** The endpoints a request is reported under. */
 export type SandboxEndpoint =
-  'auth' | 'token' | 'verify' | 'device-phone-number' | Verify2Endpoint | 'outbox' | 'other';
+  | 'auth'
+  | 'token'
+  | 'verify'
+  | 'device-phone-number'
+  | 'discovery'
+  | Verify2Endpoint
+  | 'outbox'
+  | 'other';
 
 /**
  * Verify v2: `POST /v2/verify` (start), `POST /v2/verify/{id}` (check), `…/next_workflow` (next),
@@ -49,7 +75,8 @@ export type Verify2Endpoint =
   'verify2-start' | 'verify2-check' | 'verify2-next' | 'verify2-cancel' | 'silent-auth';
 
 /** The endpoints a fault can be injected into; `verify` covers the Vonage and the CAMARA v2 path. */
-export type FaultEndpoint = 'auth' | 'token' | 'verify' | Verify2Endpoint;
+export type FaultEndpoint =
+  'auth' | 'token' | 'verify' | 'device-phone-number' | 'discovery' | Verify2Endpoint;
 
 /** The error body shapes operators answer with. */
 export type ErrorShape = 'rfc6749' | 'camara' | 'rfc7807';
@@ -123,7 +150,15 @@ export interface Verify2Endpoints {
   outboxURL: string;
 }
 
+/** CAMARA v2 (`camara()` provider): the issuer, its endpoints and the API root. */
 export interface CamaraEndpoints {
+  /** OIDC issuer: `{issuer}/.well-known/openid-configuration` is served. */
+  issuer: string;
+  discoveryURL: string;
+  authorizationURL: string;
+  tokenURL: string;
+  /** CAMARA `apiRoot`: the v2 paths below are under it. */
+  apiRoot: string;
   verifyURL: string;
   devicePhoneNumberURL: string;
 }

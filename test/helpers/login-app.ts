@@ -7,13 +7,29 @@ import { Passport } from 'passport';
 import { request } from 'undici';
 import supertest from 'supertest';
 import {
+  camara,
   NumberVerificationStrategy,
   type AuthenticateOptions,
+  type CamaraOptions,
+  type Provider,
   type StrategyOptions,
   type VerifyFunction,
   type VerifyFunctionWithRequest,
 } from '../../lib/index.js';
-import { createSandbox, type Sandbox } from '../../lib/sandbox/index.js';
+import {
+  createSandbox,
+  type Sandbox,
+  type SandboxApplication,
+  type SandboxOptions,
+} from '../../lib/sandbox/index.js';
+
+/**
+ * Which provider the harness signs in through. `TEST_PROVIDER=camara` runs a whole suite through
+ * `camara()` against the sandbox's CAMARA v2 side (private_key_jwt, PKCE, v2 paths).
+ */
+export type TestProvider = 'vonage' | 'camara';
+export const TEST_PROVIDER: TestProvider =
+  process.env.TEST_PROVIDER === 'camara' ? 'camara' : 'vonage';
 
 export interface KeyPair {
   privateKey: KeyObject;
@@ -43,7 +59,14 @@ export interface CallbackOutcome {
   user?: unknown;
   info?: Record<string, unknown>;
   status?: number;
-  error?: { name: string; code?: string; status?: number; message: string; description?: string };
+  error?: {
+    name: string;
+    code?: string;
+    status?: number;
+    message: string;
+    description?: string;
+    correlator?: string;
+  };
 }
 
 export interface LoginAppOptions {
@@ -54,6 +77,14 @@ export interface LoginAppOptions {
   verifyWithRequest?: VerifyFunctionWithRequest;
   /** Per-request options for the first leg, or a function of the request that returns them. */
   authenticate?: AuthenticateOptions | ((req: express.Request) => AuthenticateOptions);
+  /** Sign in through this provider (default {@link TEST_PROVIDER}), or one made for the sandbox. */
+  provider?: TestProvider | ((sandbox: Sandbox) => Provider | Promise<Provider>);
+  /** Extra `camara()` options (e.g. an EC key, `keyId`). */
+  camara?: Partial<CamaraOptions>;
+  /** Sandbox options (e.g. `deviceNumber`). */
+  sandbox?: Omit<SandboxOptions, 'applications'>;
+  /** Overrides of the registered application (e.g. an EC public key, `keyId`, `clientSecret`). */
+  application?: Partial<SandboxApplication>;
   /** Leave out express-session. */
   withoutSession?: boolean;
   /** Where express-session keeps sessions (default: its MemoryStore). */
@@ -96,6 +127,50 @@ export interface LoginHarness {
 }
 
 /**
+ * The strategy options for `kind`: the flat Vonage options as they are, or, for `camara`, the same
+ * sandbox application as a `camara()` provider (endpoint overrides kept; a `verifyURL` override
+ * becomes the `apiRoot` of its origin).
+ */
+function withProvider(
+  kind: TestProvider | Provider,
+  flat: Record<string, unknown>,
+  sandbox: Sandbox,
+  overrides: Partial<CamaraOptions> = {},
+): StrategyOptions {
+  if (kind === 'vonage') return flat as unknown as StrategyOptions;
+  if (kind !== 'camara') {
+    const { callbackURL, timeout, dispatcher, store, mode, hashPhoneNumber, name } = flat;
+    const common = { callbackURL, timeout, dispatcher, store, mode, hashPhoneNumber, name };
+    return { ...common, provider: kind } as unknown as StrategyOptions;
+  }
+  const {
+    applicationId,
+    privateKey,
+    authorizationURL,
+    tokenURL,
+    verifyURL,
+    scope,
+    loginHintFormat,
+    pkce,
+    ...common
+  } = flat;
+  const apiRoot =
+    verifyURL === sandbox.endpoints.verifyURL ? sandbox.url : new URL(String(verifyURL)).origin;
+  const provider = camara({
+    clientId: applicationId,
+    privateKey,
+    authorizationURL,
+    tokenURL,
+    apiRoot,
+    ...(scope === undefined ? {} : { scope }),
+    ...(loginHintFormat === undefined ? {} : { loginHintFormat }),
+    ...(pkce === undefined ? {} : { pkce }),
+    ...overrides,
+  } as CamaraOptions);
+  return { ...common, provider } as unknown as StrategyOptions;
+}
+
+/**
  * A real Express 5 app (express-session + passport 0.7) on 127.0.0.1 wired to a real sandbox
  * operator on 127.0.0.1: the two talk over loopback HTTP exactly as in production.
  */
@@ -110,19 +185,36 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
   const callbackURL = `${baseURL}/auth/callback`;
 
   const sandbox = await createSandbox({
-    applications: [{ applicationId, publicKey: keys.publicKeyPem, redirectUris: [callbackURL] }],
+    ...options.sandbox,
+    applications: [
+      {
+        applicationId,
+        publicKey: keys.publicKeyPem,
+        redirectUris: [callbackURL],
+        ...options.application,
+      },
+    ],
   });
   await sandbox.listen(0, '127.0.0.1');
 
   const passport = new Passport();
-  const strategyOptions = {
-    applicationId,
-    privateKey: keys.privateKeyPem,
-    callbackURL,
-    ...sandbox.endpoints,
-    timeout: 2_000,
-    ...options.strategy,
-  } as StrategyOptions;
+  const provider =
+    typeof options.provider === 'function'
+      ? await options.provider(sandbox)
+      : (options.provider ?? TEST_PROVIDER);
+  const strategyOptions = withProvider(
+    provider,
+    {
+      applicationId,
+      privateKey: keys.privateKeyPem,
+      callbackURL,
+      ...sandbox.endpoints,
+      timeout: 2_000,
+      ...options.strategy,
+    },
+    sandbox,
+    options.camara,
+  );
   const strategy = options.verifyWithRequest
     ? new NumberVerificationStrategy(
         { ...strategyOptions, passReqToCallback: true },
@@ -136,7 +228,20 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
   const other =
     options.otherStrategy &&
     new NumberVerificationStrategy(
-      { ...strategyOptions, passReqToCallback: false, ...options.otherStrategy } as StrategyOptions,
+      withProvider(
+        provider,
+        {
+          applicationId,
+          privateKey: keys.privateKeyPem,
+          callbackURL,
+          ...sandbox.endpoints,
+          timeout: 2_000,
+          ...options.strategy,
+          ...options.otherStrategy,
+        },
+        sandbox,
+        options.camara,
+      ),
       (phoneNumber: string, done) => done(null, { id: phoneNumber }),
     );
   if (other) passport.use(other);
@@ -171,6 +276,7 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
           status: e.status,
           message: e.message,
           description: e.description,
+          correlator: e.correlator,
         };
         res.status(500).json({ outcome: 'error', error } satisfies CallbackOutcome);
         return;

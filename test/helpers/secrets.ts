@@ -213,6 +213,13 @@ export class SecretRecorder {
       if (code !== null && this.#learnCodesFromRequests) this.add('code', code);
       const verifier = new URLSearchParams(body).get('code_verifier');
       if (verifier !== null) this.add('PKCE verifier', verifier);
+      // private_key_jwt: the client assertion is a JWT in the form (RFC 7523 §2.2).
+      const assertion = new URLSearchParams(body).get('client_assertion');
+      if (assertion !== null) {
+        this.add('JWT', assertion);
+        const signature = assertion.split('.')[2];
+        if (signature !== undefined) this.add('JWT signature', signature);
+      }
       if (bearer !== undefined) {
         this.add('JWT', bearer);
         const signature = bearer.split('.')[2];

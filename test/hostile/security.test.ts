@@ -432,6 +432,8 @@ describe('the redirect to the operator is never built from request headers', () 
   const withoutState = (location: string): string => {
     const url = new URL(location);
     url.searchParams.delete('state');
+    // The PKCE challenge is fresh per flow too (camara() and pkce: true).
+    url.searchParams.delete('code_challenge');
     return url.href;
   };
 
