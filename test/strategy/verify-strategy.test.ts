@@ -211,6 +211,45 @@ describe('fallback to a code', () => {
   });
 });
 
+describe('first leg and the app', () => {
+  it('a number that is not E.164 is invalid_phone_number, without calling Verify', async () => {
+    const before = h.sandbox.outbox().length;
+    for (const phoneNumber of ['', '12', 'call me', '+99 0', `+${'9'.repeat(20)}`]) {
+      const step = await h.start({ phoneNumber }, h.browser());
+      expect(step.outcome).toMatchObject({
+        outcome: 'fail',
+        status: 400,
+        info: { code: 'invalid_phone_number' },
+      });
+    }
+    expect(h.sandbox.outbox()).toHaveLength(before);
+  });
+
+  it('the app data comes back as info.state, on success and with code_required', async () => {
+    const app = await startVerifyApp({ authenticate: { appState: { returnTo: '/cart' } } });
+    try {
+      const success = await app.silent(num('2'));
+      expect(success.outcome).toMatchObject({
+        outcome: 'success',
+        info: { state: { returnTo: '/cart' } },
+      });
+      const fallback = await app.silent(num('3'));
+      expect(info(fallback)).toMatchObject({ code: 'code_required', state: { returnTo: '/cart' } });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("the app's verify refusing the number is user_rejected", async () => {
+    const app = await startVerifyApp({ verify: (_phoneNumber, done) => done(null, false) });
+    try {
+      expect(info(await app.silent(num('2'))).code).toBe('user_rejected');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('state and replay', () => {
   it("a fragment with another browser's request id is invalid_state", async () => {
     const mallory = h.browser();
