@@ -64,4 +64,5 @@ export type {
   TransportErrorCode,
 } from './errors.js';
 export { normalizePhoneNumber, redactPhoneNumber, hashPhoneNumber } from './phone-number.js';
+export type { CountryCode } from './phone-number.js';
 export { isSafeReturnTo } from './return-to.js';

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { optionalBoolean, optionalString, parseEndpoint, requireString } from './option-checks.js';
 import type { Provider, VerificationMode } from './providers/types.js';
 import { createVonageProvider, type VonageOptions } from './providers/vonage.js';
+import { isPhoneCountry, type CountryCode } from './phone-number.js';
 import { SessionStateStore } from './state/session-store.js';
 import type { StateStore } from './state/store.js';
 
@@ -31,6 +32,11 @@ export interface CommonOptions {
   name?: string;
   /** Field read from `req.body`, then `req.query`, on the first leg. Default `'phoneNumber'`. */
   phoneNumberField?: string;
+  /**
+   * ISO 3166 alpha-2 country (`'GB'`, `'DE'`) for numbers typed without `+`: they are read as
+   * national numbers of this country (libphonenumber-js). Default: none, a number needs its `+`.
+   */
+  defaultCountry?: CountryCode;
   /**
    * `'verify'` (default): the user types a number and the operator confirms it. `'share'`: the user
    * types nothing and the operator tells the device's number (CAMARA providers only).
@@ -118,6 +124,7 @@ export interface ResolvedOptions {
   provider: Provider;
   callbackURL: string;
   phoneNumberField: string;
+  defaultCountry: CountryCode | undefined;
   mode: VerificationMode;
   hashPhoneNumber: boolean;
   timeout: number;
@@ -167,6 +174,7 @@ export function resolveOptions(
     phoneNumberField:
       optionalString(options.phoneNumberField, 'phoneNumberField', PREFIX) ??
       DEFAULTS.phoneNumberField,
+    defaultCountry: phoneCountry(options.defaultCountry),
     mode,
     hashPhoneNumber: optionalBoolean(options.hashPhoneNumber, 'hashPhoneNumber', PREFIX) ?? false,
     timeout: milliseconds(options.timeout, 'timeout') ?? DEFAULTS.timeout,
@@ -214,6 +222,13 @@ export function milliseconds(value: unknown, option: string, owner = PREFIX): nu
     );
   }
   return value as number;
+}
+
+function phoneCountry(value: unknown): CountryCode | undefined {
+  if (value === undefined || isPhoneCountry(value)) return value;
+  throw new TypeError(
+    `${PREFIX} requires defaultCountry to be an ISO 3166 alpha-2 code in upper case, e.g. 'GB'`,
+  );
 }
 
 export function stateStore(value: unknown, owner = PREFIX): StateStore {

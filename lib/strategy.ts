@@ -111,7 +111,8 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
     const { provider, mode, callbackURL, timeout, dispatcher } = this._options;
     let phoneNumber: string | undefined;
     if (mode === 'verify') {
-      phoneNumber = normalizePhoneNumber(this.requestedPhoneNumber(req, query, options));
+      const typed = this.requestedPhoneNumber(req, query, options);
+      phoneNumber = normalizePhoneNumber(typed, this._options.defaultCountry);
       if (phoneNumber === undefined) return this._engine.fail(this, 'invalid_phone_number');
     }
     let flow: ActiveFlow;

@@ -10,6 +10,13 @@ describe('normalizePhoneNumber', () => {
     ['+1.415.555.0100', '+14155550100'],
     ['+44\u20137700\u2014900001', '+447700900001'],
     ['+44\u22127700900001', '+447700900001'],
+    // Issue 9: a trunk `(0)` right after the country code is dropped, not kept as a digit.
+    ['+44 (0) 7700 900001', '+447700900001'],
+    ['+44(0)7700900001', '+447700900001'],
+    ['+49 (0)30 1234567', '+49301234567'],
+    ['+990 (0) 12345678', '+99012345678'],
+    // Only right after a country code (1 to 3 digits): elsewhere the 0 is a digit of the number.
+    ['+4420 (0) 12345', '+4420012345'],
   ])('accepts %j as %s', (input, expected) => {
     expect(normalizePhoneNumber(input)).toBe(expected);
   });
@@ -31,6 +38,32 @@ describe('normalizePhoneNumber', () => {
     ['+' + '1'.repeat(100_000)],
   ])('rejects %j', (input) => {
     expect(normalizePhoneNumber(input)).toBeUndefined();
+  });
+});
+
+describe('normalizePhoneNumber with a defaultCountry (libphonenumber-js)', () => {
+  it.each([
+    ['07400 123456', 'GB', '+447400123456'],
+    ['(0)7400 123456', 'GB', '+447400123456'],
+    ['0044 7400 123456', 'GB', '+447400123456'],
+    ['030 1234567', 'DE', '+49301234567'],
+    ['(415) 555-0100', 'US', '+14155550100'],
+    // `+` input keeps passing the E.164 gate unchanged, test numbers included.
+    ['+99012345678', 'GB', '+99012345678'],
+    ['+1 415 555 0100', 'GB', '+14155550100'],
+  ] as const)('reads %j in %s as %s', (input, country, expected) => {
+    expect(normalizePhoneNumber(input, country)).toBe(expected);
+  });
+
+  it.each([
+    ['12', 'GB'],
+    ['07700 900001', 'GB'], // Ofcom's drama range: not a valid UK number
+    ['07400 12345a', 'GB'],
+    ['07400 123456 ext. 2', 'GB'],
+    ['٠٧٤٠٠١٢٣٤٥٦', 'GB'],
+    ['07400 123456', undefined],
+  ] as const)('refuses %j in %s', (input, country) => {
+    expect(normalizePhoneNumber(input, country)).toBeUndefined();
   });
 });
 

@@ -49,7 +49,11 @@ const SEPARATORS = /[\s\p{Pd}\u2212.()]/gu;
 /** The normalised E.164 number a phone input stands for, or undefined when it must fail. */
 function contractNumber(input: unknown): string | undefined {
   if (typeof input !== 'string') return undefined;
-  const compact = input.replace(SEPARATORS, '');
+  // Issue 9: a `(0)` right after the `+` and a country code of 1 to 3 digits is dropped.
+  const compact = input
+    .trim()
+    .replace(/^(\+[\s\p{Pd}\u2212.]*(?:\d[\s\p{Pd}\u2212.]*){1,3})\(\s*0\s*\)/u, '$1')
+    .replace(SEPARATORS, '');
   return /^\+[1-9][0-9]{4,14}$/.test(compact) ? compact : undefined;
 }
 
