@@ -104,12 +104,22 @@ function jsonLine(record) {
   );
 }
 
+/** The Vonage options as they are, or the common ones beside `provider` (e.g. `camara(...)`). */
+function withProvider(strategyOptions, provider) {
+  if (provider === undefined) return strategyOptions;
+  const vonageOnly = ['applicationId', 'privateKey', 'authorizationURL', 'tokenURL', 'verifyURL'];
+  const common = Object.entries(strategyOptions).filter(([name]) => !vonageOnly.includes(name));
+  return { ...Object.fromEntries(common), provider };
+}
+
 /**
  * Builds the app.
  * @param options the NumberVerificationStrategy options (applicationId, privateKey, callbackURL,
  *   and in sandbox mode the sandbox's endpoints), plus:
  *   - `strategy`: `'number-verification'` (default) or `'verify'` (Verify v2 silent auth with a
  *     fallback to a code); "Send me a code instead" uses Verify v2 in both;
+ *   - `provider`: a provider for the Number Verification strategy (e.g. `camara(...)`), instead of
+ *     the Vonage endpoints among the options;
  *   - `verifyBaseURL`: Verify v2's base URL (default Vonage's; the sandbox's in sandbox mode);
  *   - `verifyOptions`: more VerifySilentAuthStrategy options (`channelTimeout`, `locale`, ...);
  *   - `outbox`: in sandbox mode, `sandbox.outbox` — the code page shows the codes "sent";
@@ -128,6 +138,7 @@ export function createApp(options) {
     verifyBaseURL,
     verifyOptions = {},
     outbox,
+    provider,
     ...strategyOptions
   } = options;
   const verifyMode = strategy === 'verify';
@@ -139,7 +150,7 @@ export function createApp(options) {
   // the demo) can live in one process. In a real app `import passport from 'passport'` is fine.
   const passport = new Passport();
   passport.use(
-    new NumberVerificationStrategy(strategyOptions, async (phoneNumber) => {
+    new NumberVerificationStrategy(withProvider(strategyOptions, provider), async (phoneNumber) => {
       // Called only once the operator has confirmed that the device holds `phoneNumber`.
       // An async verify returns the user (or false to refuse); it must not also call `done`.
       return users.findOrCreate(phoneNumber);

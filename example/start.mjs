@@ -5,6 +5,8 @@
  * - With VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH and CALLBACK_URL set it talks to the real
  *   Vonage endpoints (docs/example.md, "Switching to real Vonage", has the application set-up).
  * - STRATEGY=verify signs in with Verify v2: silent authentication, then a code by SMS.
+ * - PROVIDER=camara runs Number Verification against the sandbox in CAMARA v2 mode (discovery,
+ *   private_key_jwt, PKCE, the v2 paths) through the camara() provider.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -13,6 +15,7 @@ import { ensureBuild } from './ensure-build.mjs';
 const port = Number(process.env.PORT ?? 3000);
 const strategy = process.env.STRATEGY === 'verify' ? 'verify' : 'number-verification';
 const host = process.env.HOST ?? '127.0.0.1';
+const provider = process.env.PROVIDER === 'camara' ? 'camara' : 'vonage';
 
 // The package is imported by name from dist/, so build before importing anything that uses it.
 ensureBuild();
@@ -54,7 +57,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 async function startWithLocalSandbox() {
   const { startWithSandbox } = await import('./with-sandbox.mjs');
-  const { url, sandbox, close } = await startWithSandbox({ port, host, strategy });
+  const { url, sandbox, close } = await startWithSandbox({ port, host, strategy, provider });
   // The sandbox reports each request it handles (numbers redacted, no codes or tokens): print
   // them so you can watch the back channel that the browser never sees.
   sandbox.on('request', (event) => {
@@ -64,7 +67,7 @@ async function startWithLocalSandbox() {
     );
   });
   console.log(`
-Silent login example (${strategy === 'verify' ? 'Verify v2: silent auth, then a code' : 'Number Verification'}), running against the local sandbox operator (${sandbox.url}).
+Silent login example (${strategy === 'verify' ? 'Verify v2: silent auth, then a code' : provider === 'camara' ? 'Number Verification, CAMARA v2 provider' : 'Number Verification'}), running against the local sandbox operator (${sandbox.url}).
 
   Open ${url}
 
@@ -74,7 +77,8 @@ Silent login example (${strategy === 'verify' ? 'Verify v2: silent auth, then a 
   Codes the sandbox "sends": ${sandbox.verify2Endpoints.outboxURL}
 
 Set VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH and CALLBACK_URL to use real Vonage;
-STRATEGY=verify to sign in with Verify v2 (silent auth, falling back to an SMS code).
+STRATEGY=verify to sign in with Verify v2 (silent auth, falling back to an SMS code);
+PROVIDER=camara to speak CAMARA v2 (discovery, private_key_jwt, PKCE) to the sandbox.
 Press Ctrl+C to stop.
 `);
   return close;

@@ -6,6 +6,7 @@
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import { camara } from 'passport-number-verification';
 import { createSandbox } from 'passport-number-verification/sandbox';
 import { createApp } from './app.mjs';
 
@@ -21,7 +22,9 @@ function listen(server, port, host) {
 
 /**
  * Starts the sandbox and the app on loopback. `strategy: 'verify'` runs the login on Verify v2
- * (silent auth, then a code); `sandboxOptions` go to `createSandbox` (e.g. a test's `clock`).
+ * (silent auth, then a code); `provider: 'camara'` runs Number Verification as a CAMARA v2
+ * operator (discovery, private_key_jwt, PKCE, v2 verify) against the same application;
+ * `sandboxOptions` go to `createSandbox` (e.g. a test's `clock`).
  * @returns {Promise<{ url: string, sandbox: import('passport-number-verification/sandbox').Sandbox, close: () => Promise<void> }>}
  */
 export async function startWithSandbox({
@@ -29,6 +32,7 @@ export async function startWithSandbox({
   host = '127.0.0.1',
   log,
   strategy,
+  provider = 'vonage',
   sandboxOptions = {},
   verifyOptions,
 } = {}) {
@@ -50,6 +54,15 @@ export async function startWithSandbox({
     applications: [{ applicationId, publicKey, redirectUris: [callbackURL] }],
   });
   await sandbox.listen(0, host);
+  // The same registration speaks CAMARA v2: its ID is the client_id, its key signs the assertion.
+  const camaraProvider =
+    provider === 'camara'
+      ? await camara.discover(sandbox.url, {
+          clientId: applicationId,
+          privateKey,
+          apiRoot: sandbox.url,
+        })
+      : undefined;
 
   const app = createApp({
     applicationId,
@@ -59,6 +72,7 @@ export async function startWithSandbox({
     verifyBaseURL: sandbox.verify2Endpoints.verifyBaseURL,
     outbox: (to) => sandbox.outbox(to),
     ...(strategy ? { strategy } : {}),
+    ...(camaraProvider ? { provider: camaraProvider } : {}),
     ...(verifyOptions ? { verifyOptions } : {}),
     sandbox: true,
     ...(log ? { log } : {}),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postExampleLogin } from '../helpers/example-login.js';
 import type { Sandbox } from '../../lib/sandbox/index.js';
 
 interface Running {
@@ -24,16 +25,7 @@ describe('the example app logs each error as one JSON line', () => {
   afterAll(() => running.close());
 
   it('keeps an operator’s CR, LF and U+2028 from forging lines in the log', async () => {
-    const login = await fetch(`${running.url}/login`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        origin: running.url,
-        'sec-fetch-site': 'same-origin',
-      },
-      body: new URLSearchParams({ phoneNumber: '+99012345678' }).toString(),
-    });
+    const login = await postExampleLogin(running.url, '+99012345678');
     expect(login.status).toBe(302);
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     const atOperator = await fetch(login.headers.get('location') ?? '', { redirect: 'manual' });
