@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import { VerificationError } from '../errors.js';
 import { createApplicationJWT } from './client-auth.js';
 import { postToOperator, type BackChannelOptions, type BackChannelResponse } from './http.js';
-import { bodyField, describeFailure, operatorString } from './operator-body.js';
+import { bodyField, operatorString, readOperatorFailure } from './operator-body.js';
 
 /** The channels a code can be sent by, in the order the strategy falls back to them. */
 export type FallbackChannel = 'sms' | 'whatsapp' | 'voice' | 'email';
@@ -114,22 +114,23 @@ async function call(
 }
 
 /**
- * RFC 7807 problem → VerificationError: the catalogue code from `type`'s fragment
- * (`#invalid-code`), else the `title`, else `verify_request_failed`.
+ * An error answer → VerificationError, read by the one operator-body reader (RFC 6749, CAMARA
+ * ErrorInfo, RFC 7807). Vonage's Verify v2 problems carry no `error`/`code` member: their stable
+ * code is the fragment of `type` in Vonage's catalogue (`…/api-errors/verify-v2#invalid-code`).
  */
 function problemError(label: string, { status, json }: BackChannelResponse): VerificationError {
-  const type = operatorString(json, 'type');
-  const title = operatorString(json, 'title');
-  const detail = operatorString(json, 'detail');
-  const fromType = type?.includes('#') ? type.slice(type.lastIndexOf('#') + 1) : undefined;
-  const code = fromType || title || 'verify_request_failed';
-  return new VerificationError(
-    `${label} failed: ${describeFailure(status, code, detail ?? title)}`,
-    {
-      code,
-      status,
-    },
-  );
+  const failure = readOperatorFailure(status, json, FALLBACK_CODE);
+  const code =
+    failure.code === FALLBACK_CODE ? (catalogueCode(json) ?? FALLBACK_CODE) : failure.code;
+  return new VerificationError(`${label} failed: ${failure.description}`, { code, status });
+}
+
+const FALLBACK_CODE = 'verify_request_failed';
+
+function catalogueCode(body: unknown): string | undefined {
+  const type = operatorString(body, 'type');
+  const fragment = type?.includes('#') ? type.slice(type.lastIndexOf('#') + 1) : undefined;
+  return fragment !== undefined && /^[a-z0-9-]{1,64}$/.test(fragment) ? fragment : undefined;
 }
 
 /** `POST /v2/verify`: starts the workflow (Vonage answers 202 `{request_id, check_url?}`). */

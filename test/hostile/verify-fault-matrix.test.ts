@@ -107,10 +107,13 @@ function expectation(leg: Leg, body: BodyKind, status: Status): Expected {
   // Verify already moved on by itself: just as good, the code form follows.
   if (leg === 'next workflow' && status === 409) return fail('code_required', 401);
   if (body === '2 MiB') return verifyError('response_too_large', status);
-  return verifyError(
-    body === 'RFC 7807 (Vonage)' ? VONAGE_CODE[status] : 'verify_request_failed',
-    status,
-  );
+  // The shared reader: RFC 6749 `error` or CAMARA `code`; else the Verify catalogue code.
+  const code = {
+    'RFC 7807 (Vonage)': VONAGE_CODE[status],
+    'CAMARA ErrorInfo': 'INJECTED',
+    'RFC 6749 JSON': 'server_error',
+  }[body as string];
+  return verifyError(code ?? 'verify_request_failed', status);
 }
 
 interface Cell extends MatrixCell {

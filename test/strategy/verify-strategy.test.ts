@@ -367,9 +367,9 @@ describe('Verify answers', () => {
     [
       'CAMARA ErrorInfo',
       { status: 403, code: 'PERMISSION_DENIED', message: 'no' },
-      'verify_request_failed',
+      'PERMISSION_DENIED',
     ],
-    ['RFC 6749', { error: 'invalid_client', error_description: 'bad' }, 'verify_request_failed'],
+    ['RFC 6749', { error: 'invalid_client', error_description: 'bad' }, 'invalid_client'],
     ['text', 'Forbidden', 'verify_request_failed'],
   ])('a 403 in %s shape is a typed VerificationError', async (_shape, body, code) => {
     h.sandbox.inject({ endpoint: 'verify2-start', status: 403, body, times: 1 });
