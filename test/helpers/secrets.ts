@@ -225,7 +225,7 @@ export class SecretRecorder {
         const signature = bearer.split('.')[2];
         if (signature !== undefined) this.add('JWT signature', signature);
       }
-    } else if (bearer !== undefined && /\/v2\/verify(\/|$)/.test(String(opts.path))) {
+    } else if (bearer !== undefined && /^\/v2\/verify(\/|$)/.test(String(opts.path))) {
       // Vonage Verify v2: every call carries the application JWT; a check carries the code.
       this.add('JWT', bearer);
       const signature = bearer.split('.')[2];
