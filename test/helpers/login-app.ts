@@ -1,9 +1,8 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import express from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import { Passport } from 'passport';
 import { request } from 'undici';
 import supertest from 'supertest';
 import {
@@ -22,6 +21,7 @@ import {
   type SandboxApplication,
   type SandboxOptions,
 } from '../../lib/sandbox/index.js';
+import { express, Passport } from './frameworks.js';
 
 /**
  * Which provider the harness signs in through. `TEST_PROVIDER=camara` runs a whole suite through
@@ -76,7 +76,7 @@ export interface LoginAppOptions {
   /** Use `passReqToCallback: true` with this verify function instead. */
   verifyWithRequest?: VerifyFunctionWithRequest;
   /** Per-request options for the first leg, or a function of the request that returns them. */
-  authenticate?: AuthenticateOptions | ((req: express.Request) => AuthenticateOptions);
+  authenticate?: AuthenticateOptions | ((req: Request) => AuthenticateOptions);
   /** Sign in through this provider (default {@link TEST_PROVIDER}), or one made for the sandbox. */
   provider?: TestProvider | ((sandbox: Sandbox) => Provider | Promise<Provider>);
   /** Extra `camara()` options (e.g. an EC key, `keyId`). */
@@ -266,7 +266,7 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
   }
   // Both legs report Passport's outcome as JSON (a redirect bypasses the custom callback).
   const reportOutcome =
-    (res: express.Response, req?: express.Request) =>
+    (res: Response, req?: Request) =>
     (err: unknown, user: unknown, info: Record<string, unknown> | undefined, status?: number) => {
       if (err) {
         const e = err as CallbackOutcome['error'] & Error;
@@ -295,11 +295,11 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
       res.json({ outcome: 'success', user, info } satisfies CallbackOutcome);
     };
   // @types/passport types `state` as a string; this strategy takes an object (app data).
-  const firstLegOptions = (req: express.Request): Record<string, unknown> => {
+  const firstLegOptions = (req: Request): Record<string, unknown> => {
     const { authenticate } = options;
     return { ...(typeof authenticate === 'function' ? authenticate(req) : authenticate) };
   };
-  const firstLeg: express.RequestHandler = (req, res, next) => {
+  const firstLeg: RequestHandler = (req, res, next) => {
     passport.authenticate(strategy.name, firstLegOptions(req), reportOutcome(res))(req, res, next);
   };
   app.post('/login', firstLeg);

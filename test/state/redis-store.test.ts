@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request } from 'express';
-import { Passport } from 'passport';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,6 +18,7 @@ import {
   type ClientKind,
   type ConnectedClient,
 } from '../helpers/redis-clients.js';
+import { Passport } from '../helpers/frameworks.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const VERIFIED = '+99012345678';

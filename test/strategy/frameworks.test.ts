@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { express, frameworkVersions, Passport } from '../helpers/frameworks.js';
+
+// The compatibility matrix (.ci/matrix.mjs) runs this suite with PNV_EXPRESS / PNV_PASSPORT set:
+// this test proves the run really used the versions its table reports.
+describe('the Express and Passport the strategy tests run against', () => {
+  it('are the majors the environment asks for (default: the ones package.json names)', () => {
+    const expressMajor = process.env.PNV_EXPRESS || '5';
+    const passportMinor = process.env.PNV_PASSPORT || '0.7';
+    expect(frameworkVersions.express.startsWith(`${expressMajor}.`)).toBe(true);
+    expect(frameworkVersions.passport.startsWith(`${passportMinor}.`)).toBe(true);
+    expect(typeof express.urlencoded).toBe('function');
+    expect(typeof new Passport().authenticate).toBe('function');
+  });
+});
