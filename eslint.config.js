@@ -10,6 +10,7 @@ export default tseslint.config(
       'test/e2e/artifacts/',
       'bench/results/',
       'test-results/',
+      'test/.observability-*/',
     ],
   },
   js.configs.recommended,

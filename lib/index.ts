@@ -66,3 +66,8 @@ export type {
 export { normalizePhoneNumber, redactPhoneNumber, hashPhoneNumber } from './phone-number.js';
 export type { CountryCode } from './phone-number.js';
 export { isSafeReturnTo } from './return-to.js';
+export { CHANNELS as DIAGNOSTICS_CHANNELS } from './diagnostics.js';
+export type {
+  OutcomeMessage as DiagnosticsOutcomeMessage,
+  StepContext as DiagnosticsStepContext,
+} from './diagnostics.js';

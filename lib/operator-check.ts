@@ -1,4 +1,4 @@
-import { debug } from './debug.js';
+import { traceStep, type StepContext } from './diagnostics.js';
 import { VerificationError, type FailureCode } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { E164_PATTERN, redactPhoneNumber } from './phone-number.js';
@@ -16,7 +16,7 @@ export type OperatorResult = { phoneNumber: string } | { failure: FailureCode };
 export async function checkWithOperator(
   options: Pick<
     ResolvedOptions,
-    'provider' | 'mode' | 'hashPhoneNumber' | 'timeout' | 'dispatcher'
+    'name' | 'provider' | 'mode' | 'hashPhoneNumber' | 'timeout' | 'dispatcher'
   >,
   code: string,
   flow: ActiveFlow,
@@ -30,28 +30,48 @@ export async function checkWithOperator(
     dispatcher: options.dispatcher,
     correlator: flow.correlator,
   };
-  const accessToken = await provider.exchangeCode(
-    { code, redirectUri: flow.callbackURL, codeVerifier: flow.codeVerifier },
-    channel,
+  const context = (): StepContext => ({
+    strategy: options.name,
+    ...(expected === undefined ? {} : { phoneNumber: redactPhoneNumber(expected) }),
+    correlator: flow.correlator,
+  });
+  const accessToken = await traceStep('token', context(), () =>
+    provider.exchangeCode(
+      { code, redirectUri: flow.callbackURL, codeVerifier: flow.codeVerifier },
+      channel,
+    ),
   );
-  debug('token obtained (x-correlator %s)', flow.correlator);
   if (mode === 'share' || expected === undefined) {
-    const answer = await requireShare(provider)(accessToken, channel);
+    const share = requireShare(provider);
+    const answer = await traceStep(
+      'verify',
+      context(),
+      () => share(accessToken, channel),
+      (shared) =>
+        'failure' in shared
+          ? { failure: shared.failure }
+          : { phoneNumber: redactPhoneNumber(String(shared.phoneNumber)) },
+    );
     if ('failure' in answer) return answer;
     if (typeof answer.phoneNumber !== 'string' || !E164_PATTERN.test(answer.phoneNumber)) {
       throw new VerificationError('Device phone number response is not an E.164 number', {
         code: 'invalid_share_response',
       });
     }
-    debug('operator shared %s', redactPhoneNumber(answer.phoneNumber));
     return { phoneNumber: answer.phoneNumber };
   }
-  const answer = await provider.verify(
-    { accessToken, phoneNumber: expected, hashed: options.hashPhoneNumber },
-    channel,
+  const answer = await traceStep(
+    'verify',
+    context(),
+    () =>
+      provider.verify(
+        { accessToken, phoneNumber: expected, hashed: options.hashPhoneNumber },
+        channel,
+      ),
+    (verdict) =>
+      'failure' in verdict ? { failure: verdict.failure } : { verified: verdict.verified },
   );
   if ('failure' in answer) return answer;
-  debug('operator answered %s for %s', answer.verified, redactPhoneNumber(expected));
   return answer.verified ? { phoneNumber: expected } : { failure: 'not_verified' };
 }
 

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { debug } from './debug.js';
+import { observeOutcome } from './diagnostics.js';
 import { FlowEngine, type ActiveFlow } from './flow/engine.js';
 import {
   callbackError,
@@ -22,7 +22,7 @@ import {
   type VerifyFunctionWithRequest,
 } from './options.js';
 import { PassportStrategyBase } from './passport-base.js';
-import { normalizePhoneNumber, redactPhoneNumber } from './phone-number.js';
+import { normalizePhoneNumber } from './phone-number.js';
 import { leaseDefaultDispatcher, type DispatcherLease } from './protocol/dispatcher.js';
 import { codeChallengeS256, createCodeVerifier } from './protocol/pkce.js';
 
@@ -96,9 +96,9 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
       this._options.mode === 'verify' &&
       this.requestedPhoneNumber(req, query, options) === undefined &&
       isCallbackPath(req, this._options.callbackURL);
-    if (isCallback(query) || bareCallback) {
-      return this.handleCallback(req, readCallbackParameters(query), options);
-    }
+    const callback = isCallback(query) || bareCallback;
+    observeOutcome(this, this.name, callback ? 'callback' : 'first-leg');
+    if (callback) return this.handleCallback(req, readCallbackParameters(query), options);
     return this.startAuthorization(req, query, options);
   }
 
@@ -140,7 +140,6 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
       return this._engine.error(this, err);
     }
     if (!(await this._engine.save(this, req, flow))) return;
-    debug('redirecting %s to the operator', phoneNumber ? redactPhoneNumber(phoneNumber) : mode);
     this.redirect(url.href);
   }
 

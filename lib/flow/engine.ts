@@ -26,6 +26,7 @@
  */
 import type { Request } from 'express';
 import { debug } from '../debug.js';
+import { traceStep, type StepContext } from '../diagnostics.js';
 import { failure, NumberVerificationError, TokenError, type FailureCode } from '../errors.js';
 import { isRecord } from '../guards.js';
 import type { VerifyFunction, VerifyFunctionWithRequest } from '../options.js';
@@ -88,8 +89,14 @@ export class FlowEngine {
 
   /** Persists the flow; `false` once a store failure has been reported. */
   async save(actions: PassportActions, req: Request, flow: PendingFlow): Promise<boolean> {
+    const { phoneNumber, correlator } = flow;
+    const context = {
+      strategy: this.settings.name,
+      ...(phoneNumber === undefined ? {} : { phoneNumber: redactPhoneNumber(phoneNumber) }),
+      ...(correlator === undefined ? {} : { correlator }),
+    };
     try {
-      await this.settings.store.save(req, flow);
+      await traceStep('firstLeg', context, () => this.settings.store.save(req, flow));
       return true;
     } catch (err) {
       this.error(actions, err, flow);
@@ -112,7 +119,16 @@ export class FlowEngine {
   ): Promise<ActiveFlow | undefined> {
     let flow: PendingFlow | undefined;
     try {
-      flow = state === undefined ? undefined : await this.settings.store.take(req, state);
+      flow =
+        state === undefined
+          ? undefined
+          : await traceStep(
+              'state',
+              { strategy: this.settings.name },
+              () => this.settings.store.take(req, state),
+              (taken) =>
+                isFlowFor(taken, state, this.settings.name) ? found(taken) : { found: false },
+            );
     } catch (err) {
       this.error(actions, err);
       return undefined;
@@ -197,6 +213,15 @@ export class FlowEngine {
       ...(flow.correlator === undefined ? {} : { correlator: flow.correlator }),
     };
   }
+}
+
+/** What the `state` step shows of a flow it found: never the flow itself (it holds the verifier). */
+function found(flow: PendingFlow): Partial<StepContext> {
+  return {
+    found: true,
+    ...(flow.phoneNumber === undefined ? {} : { phoneNumber: redactPhoneNumber(flow.phoneNumber) }),
+    ...(flow.correlator === undefined ? {} : { correlator: flow.correlator }),
+  };
 }
 
 function isClientError(status: number | undefined): boolean {
