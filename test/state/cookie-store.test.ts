@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Request } from 'express';
-import { Passport } from 'passport';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,6 +9,7 @@ import {
   type PendingFlow,
   type StateStore,
 } from '../../lib/index.js';
+import { Passport } from '../helpers/frameworks.js';
 import { startLoginApp, testKeyPair, type LoginHarness } from '../helpers/login-app.js';
 
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long';

@@ -1,15 +1,14 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import express from 'express';
 import session from 'express-session';
-import { Passport } from 'passport';
 import { Agent, request, type Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NumberVerificationStrategy } from '../../lib/index.js';
 import { DEFAULT_CONNECTIONS } from '../../lib/protocol/dispatcher.js';
 import { createSandbox, type Sandbox } from '../../lib/sandbox/index.js';
 import { createTestApplication } from '../helpers/application-keys.js';
+import { express, Passport } from '../helpers/frameworks.js';
 
 /**
  * The default back-channel pool, seen from the operator: the sandbox counts the connections the

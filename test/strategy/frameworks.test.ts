@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { express, frameworkVersions, Passport } from '../helpers/frameworks.js';
 
@@ -11,5 +14,20 @@ describe('the Express and Passport the strategy tests run against', () => {
     expect(frameworkVersions.passport.startsWith(`${passportMinor}.`)).toBe(true);
     expect(typeof express.urlencoded).toBe('function');
     expect(typeof new Passport().authenticate).toBe('function');
+  });
+});
+
+describe('the suites the matrix runs', () => {
+  it('take Express and Passport only from the switch (type imports aside)', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const offenders = ['test/strategy', 'test/state', 'test/helpers']
+      .flatMap((dir) => readdirSync(join(root, dir)).map((file) => join(dir, file)))
+      .filter((file) => file.endsWith('.ts') && !file.endsWith('frameworks.ts'))
+      .filter((file) =>
+        /^import (?!type\b)[^;]*from '(express|passport)';/m.test(
+          readFileSync(join(root, file), 'utf8'),
+        ),
+      );
+    expect(offenders).toEqual([]);
   });
 });
