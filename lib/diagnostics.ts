@@ -77,6 +77,12 @@ const DESCRIBE: Record<Step, (context: StepContext) => string> = {
 const forNumber = (context: StepContext): string =>
   context.phoneNumber === undefined ? '' : ` for ${context.phoneNumber}`;
 
+/**
+ * Whether the debug output is on (`NODE_DEBUG`). With it off and no subscriber, the steps run
+ * bare: no timing, no wrappers, nothing allocated per request.
+ */
+const debugging = (): boolean => debug.enabled !== false;
+
 const elapsed = (since: number): number => Math.round((performance.now() - since) * 1000) / 1000;
 
 /**
@@ -89,6 +95,8 @@ export async function traceStep<T>(
   run: () => Promise<T>,
   describe?: (result: T) => Partial<StepContext>,
 ): Promise<T> {
+  const channel = tracing[step];
+  if (!channel.hasSubscribers && !debugging()) return run();
   const started = performance.now();
   const measured = async (): Promise<T> => {
     try {
@@ -104,7 +112,6 @@ export async function traceStep<T>(
       throw err;
     }
   };
-  const channel = tracing[step];
   if (!channel.hasSubscribers) return measured();
   let result: Promise<T> | undefined;
   await channel.tracePromise(() => {
@@ -129,6 +136,7 @@ export function observeOutcome(
   strategy: string,
   leg: OutcomeMessage['leg'],
 ): void {
+  if (!outcomeChannel.hasSubscribers && !debugging()) return;
   const started = performance.now();
   let reported = false;
   for (const outcome of ['success', 'fail', 'error', 'redirect', 'pass'] as const) {
