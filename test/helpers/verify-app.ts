@@ -1,8 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import express from 'express';
+import type { Request, Response } from 'express';
 import session from 'express-session';
-import { Passport } from 'passport';
 import { request } from 'undici';
 import supertest from 'supertest';
 import {
@@ -12,6 +11,7 @@ import {
   type VerifyStrategyOptions,
 } from '../../lib/index.js';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../lib/sandbox/index.js';
+import { express, Passport } from './frameworks.js';
 import type { CallbackOutcome } from './login-app.js';
 import { testKeyPair } from './login-app.js';
 
@@ -19,7 +19,7 @@ export interface VerifyAppOptions {
   strategy?: Partial<VerifyStrategyOptions>;
   verify?: VerifyFunction;
   /** Per-request options of the first leg. */
-  authenticate?: VerifyAuthenticateOptions | ((req: express.Request) => VerifyAuthenticateOptions);
+  authenticate?: VerifyAuthenticateOptions | ((req: Request) => VerifyAuthenticateOptions);
   sandbox?: Omit<SandboxOptions, 'applications'>;
   /** Parse form bodies with qs (nested objects and arrays), as `extended: true` apps do. */
   extendedBody?: boolean;
@@ -101,7 +101,7 @@ export async function startVerifyApp(options: VerifyAppOptions = {}): Promise<Ve
   app.use(session({ secret: 'test-secret', resave: false, saveUninitialized: false }));
   app.use(passport.initialize());
   const report =
-    (res: express.Response) =>
+    (res: Response) =>
     (err: unknown, user: unknown, info: Record<string, unknown> | undefined, status?: number) => {
       if (err) {
         const e = err as CallbackOutcome['error'] & Error;
