@@ -78,6 +78,21 @@ export function environmentBlock(
   return variables.map(([name, value]) => `export ${name}=${shellWord(value)}`);
 }
 
+/**
+ * The warning printed when the sandbox listens beyond loopback: it confirms any number outside
+ * `+990` and must never face a network. Names the address really listened on (the endpoint URLs
+ * show a loopback address even then).
+ */
+export function exposureWarning(host: string, port: string): string[] {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare)) return [];
+  const shown = bare.includes(':') ? `[${bare}]:${port}` : `${bare}:${port}`;
+  return [
+    `WARNING: listening on ${shown}, beyond loopback. The sandbox confirms ANY number outside +990`,
+    'for anyone who can reach it: never let it face a network. Use --host 127.0.0.1.',
+  ];
+}
+
 function describeEvent(event: SandboxEvent): string {
   const phone = event.phoneNumber === undefined ? '' : ` ${event.phoneNumber}`;
   const fault = event.faulted === true ? ' (fault)' : '';
@@ -154,6 +169,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | und
   });
   sandbox.on('request', (event) => io.log(describeEvent(event)));
   await sandbox.listen(port, values.host);
+  for (const line of exposureWarning(values.host, new URL(sandbox.url).port)) io.log(line);
 
   for (const app of applications) {
     io.log(`Application ID: ${app.applicationId}`);

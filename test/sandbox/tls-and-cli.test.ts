@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSandbox } from '../../lib/sandbox/index.js';
-import { runCli } from '../../lib/sandbox/run-cli.js';
+import { exposureWarning, runCli } from '../../lib/sandbox/run-cli.js';
 import { createTestApplication, sandboxApplication } from '../helpers/application-keys.js';
 
 const fixture = (name: string): Buffer =>
@@ -121,5 +121,39 @@ describe('CLI', () => {
       }),
     ).toBeUndefined();
     expect(lines.join('\n')).toContain('Usage: number-verification-sandbox');
+  });
+});
+
+describe('CLI beyond loopback', () => {
+  it.each([
+    ['0.0.0.0', '4010', '0.0.0.0:4010'],
+    ['::', '4010', '[::]:4010'],
+    ['192.168.1.20', '80', '192.168.1.20:80'],
+  ])('warns for --host %s and names the real address', (host, port, shown) => {
+    const [first = '', second = ''] = exposureWarning(host, port);
+    expect(first).toContain(`listening on ${shown}, beyond loopback`);
+    expect(`${first} ${second}`).toMatch(/confirms ANY number outside \+990/);
+    expect(second).toMatch(/never let it face a network/);
+  });
+
+  it.each(['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]'])(
+    'stays quiet for the loopback host %s',
+    (host) => {
+      expect(exposureWarning(host, '4010')).toEqual([]);
+    },
+  );
+
+  it('prints nothing of the kind when it listens on loopback', async () => {
+    const lines: string[] = [];
+    const signals = new EventEmitter();
+    const handle = await runCli(['--port', '0', '--host', '127.0.0.1', '--keys-dir', 'keys'], {
+      log: (line) => lines.push(line),
+      signals,
+      cwd: workDir,
+    });
+    expect(lines.some((line) => line.includes('Authorization:'))).toBe(true);
+    expect(lines.some((line) => line.startsWith('WARNING'))).toBe(false);
+    signals.emit('SIGTERM');
+    await handle?.stopped;
   });
 });
