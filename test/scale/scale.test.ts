@@ -497,6 +497,9 @@ describe('scale-out: three instances behind a balancer', () => {
     await redis.stop();
     await sleep(1_000);
     await redis.start();
+    // The instances retry at most every 500 ms (app-instance.mjs): give each time to reconnect,
+    // so the flows "once it is back" do not start while an instance is still in its back-off.
+    await sleep(1_500);
   };
 
   it.each([
