@@ -42,8 +42,8 @@ export interface BackChannelResponse {
 
 /**
  * Sends one request to the operator (a POST unless `method` says otherwise) and reads the JSON
- * answer. Never retried: the authorization code and the
- * access token it carries are single-use. Transport failures become the leg's error class with
+ * answer. Never retried: the authorization code is single-use, and operators may spend an access
+ * token on its first use (the sandbox's strict mode does). Transport failures become the leg's error class with
  * code `timeout`, `network_error` or `response_too_large`; the request itself (with its secrets)
  * never appears in them.
  */

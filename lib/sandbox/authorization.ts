@@ -6,7 +6,10 @@ import { parseScope } from './scopes.js';
 import { randomSecret } from './store.js';
 import { resolveDevice } from './virtual-operator.js';
 
-/** Shortest `state` accepted: short values are guessable and defeat CSRF protection (RFC 6749 §10.12). */
+/**
+ * Shortest `state` accepted in strict mode: short values are guessable and defeat CSRF protection
+ * (RFC 6749 §10.12). Vonage's service takes any `state`, or none, as its SDKs rely on.
+ */
 export const MIN_STATE_LENGTH = 8;
 
 export interface AuthorizationOptions {
@@ -31,7 +34,7 @@ function errorRedirect(
   const location = new URL(redirectUri);
   location.searchParams.set('error', error);
   location.searchParams.set('error_description', description);
-  if (typeof state === 'string' && state.length > 0) location.searchParams.set('state', state);
+  if (typeof state === 'string') location.searchParams.set('state', state);
   return redirectResponse(location.href, error);
 }
 
@@ -90,7 +93,7 @@ export function handleAuthorization(
     return errorRedirect(redirectUri, 'invalid_request', 'scope is required', state);
   const scopes = parseScope(scope);
   if (!scopes.ok) return errorRedirect(redirectUri, 'invalid_scope', scopes.description, state);
-  if (state === null || state.length < MIN_STATE_LENGTH) {
+  if (ctx.strict && (state === null || state.length < MIN_STATE_LENGTH)) {
     return errorRedirect(
       redirectUri,
       'invalid_request',
@@ -136,7 +139,8 @@ export function handleAuthorization(
   });
   const location = new URL(redirectUri);
   location.searchParams.set('code', code);
-  location.searchParams.set('state', state);
+  // RFC 6749 §4.1.2: `state` is returned exactly when the request carried one.
+  if (state !== null) location.searchParams.set('state', state);
   return {
     ...redirectResponse(location.href, 'code_issued'),
     phoneNumber: redactPhoneNumber(phoneNumber),

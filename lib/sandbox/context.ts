@@ -14,6 +14,8 @@ export interface SandboxContext {
   readonly codeTtlMs: number;
   readonly tokenTtlSeconds: number;
   readonly jwtMaxLifetimeSeconds: number;
+  /** `SandboxOptions.strict`: `state` required (≥ 8 characters) and access tokens single-use. */
+  readonly strict: boolean;
   /** Codes "sent" by SMS, WhatsApp, voice or e-mail. */
   readonly outbox: Outbox;
   /** The sandbox's own base URL (for `check_url`), once it listens. */

@@ -7,10 +7,12 @@ import type { Sandbox, SandboxApplication, SandboxEvent } from './types.js';
 
 export const USAGE = `Usage: number-verification-sandbox [--port 4010] [--host 127.0.0.1]
   [--application-id ID --public-key FILE --redirect-uri URI [--redirect-uri URI]...]...
-  [--tls-key FILE --tls-cert FILE] [--keys-dir .sandbox-keys] [--fresh]
+  [--tls-key FILE --tls-cert FILE] [--keys-dir .sandbox-keys] [--fresh] [--strict]
 With no --application-id, a demo application is used: the one kept in --keys-dir from an earlier
 run, or a new one (--fresh always makes a new one). Its redirect URIs are the --redirect-uri
-options given without --application-id (default: the README quick start's callback URL).`;
+options given without --application-id (default: the README quick start's callback URL).
+--strict refuses a missing or short state and spends each access token on its first use; without
+it the sandbox is as lenient as Vonage's service, which its SDKs rely on.`;
 
 /** The README quick start's callback URL, so the two work together with no option. */
 export const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
@@ -115,6 +117,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | und
       'tls-cert': { type: 'string' },
       'keys-dir': { type: 'string', default: '.sandbox-keys' },
       fresh: { type: 'boolean' },
+      strict: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -166,6 +169,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | und
           },
         }),
     ...(tls === undefined ? {} : { tls }),
+    strict: values.strict === true,
   });
   sandbox.on('request', (event) => io.log(describeEvent(event)));
   await sandbox.listen(port, values.host);

@@ -90,6 +90,7 @@ export class SandboxServer implements Sandbox {
       codeTtlMs: positive(options.codeTtlMs, 60_000, 'codeTtlMs'),
       tokenTtlSeconds: positive(options.tokenTtlSeconds, 300, 'tokenTtlSeconds'),
       jwtMaxLifetimeSeconds: positive(options.jwtMaxLifetimeSeconds, 900, 'jwtMaxLifetimeSeconds'),
+      strict: options.strict === true,
       outbox: new Outbox(),
       baseUrl: () => this.url,
     };

@@ -54,6 +54,14 @@ export interface SandboxOptions {
   jwtMaxLifetimeSeconds?: number;
   /** Clock in epoch milliseconds; tests pass a fake one to expire codes, tokens and JWTs. */
   clock?: () => number;
+  /**
+   * Refuse what Vonage's service lets through but a careful client never sends: a missing or short
+   * `state` (fewer than 8 characters; RFC 6749 §10.12) and a second call with one access token.
+   * Default `false`, which behaves as Vonage's SDKs expect: their authorization URLs may carry no
+   * `state` or a short one, and the Node SDK reuses a token until its `expires_in`. This package's
+   * own tests run strict, so a regression in the strategy cannot hide behind the leniency.
+   */
+  strict?: boolean;
 }
 
 /** The endpoints a request is reported under. */

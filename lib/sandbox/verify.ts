@@ -137,9 +137,14 @@ function matches(claim: Claim, deviceNumber: string, version: ApiVersion): boole
 }
 
 /**
- * POST …/verify (CAMARA NV `phoneNumberVerify`). The token is bound to the device's number and
- * single-use: only a 200 consumes it, so a request rejected for its body can be corrected.
+ * Strict mode spends a token on its first 200, so a request rejected for its body can be corrected;
+ * otherwise it stays valid until `expires_in`, as on Vonage's service (its Node SDK reuses tokens).
  */
+function spend(ctx: SandboxContext, token: string): void {
+  if (ctx.strict) ctx.store.tokens.delete(token);
+}
+
+/** POST …/verify (CAMARA NV `phoneNumberVerify`). The token is bound to the device's number. */
 export function handleVerify(
   ctx: SandboxContext,
   req: SandboxRequest,
@@ -151,7 +156,7 @@ export function handleVerify(
   if (typeof claim === 'string') {
     return errorInfo(400, 'INVALID_ARGUMENT', claim, 'invalid_argument', auth.headers);
   }
-  ctx.store.tokens.delete(auth.token);
+  spend(ctx, auth.token);
   const verified = matches(claim, auth.grant.device.deviceNumber, version);
   return {
     ...jsonResponse(
@@ -164,11 +169,11 @@ export function handleVerify(
   };
 }
 
-/** GET …/device-phone-number (CAMARA NV `phoneNumberShare`); a 200 consumes the token too. */
+/** GET …/device-phone-number (CAMARA NV `phoneNumberShare`); spends the token as verify does. */
 export function handleDevicePhoneNumber(ctx: SandboxContext, req: SandboxRequest): SandboxResponse {
   const auth = authorize(ctx, req, 'share');
   if (!auth.ok) return auth.response;
-  ctx.store.tokens.delete(auth.token);
+  spend(ctx, auth.token);
   const { deviceNumber } = auth.grant.device;
   return {
     ...jsonResponse(200, { devicePhoneNumber: deviceNumber }, 'shared', auth.headers),

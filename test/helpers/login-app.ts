@@ -185,6 +185,7 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
   const callbackURL = `${baseURL}/auth/callback`;
 
   const sandbox = await createSandbox({
+    strict: true,
     ...options.sandbox,
     applications: [
       {

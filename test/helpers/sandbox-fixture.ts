@@ -17,12 +17,19 @@ export interface RunningSandbox {
   events: SandboxEvent[];
 }
 
-/** A sandbox on 127.0.0.1 with one registered application; close it with `sandbox.close()`. */
+/**
+ * A strict sandbox (unless `strict: false` is given) on 127.0.0.1 with one registered application;
+ * close it with `sandbox.close()`.
+ */
 export async function startSandbox(
   options: Omit<SandboxOptions, 'applications'> = {},
   app: TestApplication = createTestApplication(),
 ): Promise<RunningSandbox> {
-  const sandbox = await createSandbox({ ...options, applications: [sandboxApplication(app)] });
+  const sandbox = await createSandbox({
+    strict: true,
+    ...options,
+    applications: [sandboxApplication(app)],
+  });
   const events: SandboxEvent[] = [];
   sandbox.on('request', (event) => events.push(event));
   await sandbox.listen(0, '127.0.0.1');

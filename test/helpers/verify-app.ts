@@ -78,6 +78,7 @@ export async function startVerifyApp(options: VerifyAppOptions = {}): Promise<Ve
   const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const callbackURL = `${baseURL}/auth/verify/callback`;
   const sandbox = await createSandbox({
+    strict: true,
     ...options.sandbox,
     applications: [{ applicationId, publicKey: keys.publicKeyPem, redirectUris: [callbackURL] }],
   });

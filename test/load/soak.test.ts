@@ -170,6 +170,7 @@ describe('load and soak', () => {
     baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const callbackURL = `${baseURL}/auth/number-verification/callback`;
     sandbox = await createSandbox({
+      strict: true,
       applications: [{ applicationId, publicKey, redirectUris: [callbackURL] }],
     });
     await sandbox.listen(0, '127.0.0.1');

@@ -37,7 +37,11 @@ let now = Date.now();
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-  sandbox = await createSandbox({ applications: [sandboxApplication(app)], clock: () => now });
+  sandbox = await createSandbox({
+    strict: true,
+    applications: [sandboxApplication(app)],
+    clock: () => now,
+  });
   await sandbox.listen(0, '127.0.0.1');
 });
 afterAll(async () => {

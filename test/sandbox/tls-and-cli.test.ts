@@ -31,6 +31,7 @@ describe('HTTPS', () => {
   it('serves over TLS when given a key and certificate', async () => {
     const app = createTestApplication();
     const sandbox = await createSandbox({
+      strict: true,
       applications: [sandboxApplication(app)],
       tls: { key: fixture('localhost-key.pem'), cert: fixture('localhost-cert.pem') },
     });

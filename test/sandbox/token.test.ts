@@ -14,6 +14,7 @@ let sandbox: Sandbox;
 
 beforeAll(async () => {
   sandbox = await createSandbox({
+    strict: true,
     applications: [sandboxApplication(app), sandboxApplication(other)],
     clock: () => now,
   });

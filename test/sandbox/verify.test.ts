@@ -10,6 +10,7 @@ let sandbox: Sandbox;
 
 beforeAll(async () => {
   sandbox = await createSandbox({
+    strict: true,
     applications: [sandboxApplication(app)],
     devices: { '+447700900001': '+447700900002' },
     clock: () => now,

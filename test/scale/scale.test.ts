@@ -144,6 +144,7 @@ describe('scale-out: three instances behind a balancer', () => {
     const applicationId = randomUUID();
     const callbackURL = `${balancer.url}/auth/callback`;
     sandbox = await createSandbox({
+      strict: true,
       applications: [{ applicationId, publicKey, redirectUris: [callbackURL] }],
     });
     sandbox.on('request', (event) => events.push(event));

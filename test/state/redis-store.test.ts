@@ -479,6 +479,7 @@ describe("RedisStateStore with bindTo: 'cookie' on plain node:http", () => {
     const applicationId = 'f3c0c2a0-6a34-4b8e-9b51-3b1f1b9e2d11';
     const callbackURL = `${baseURL}/callback`;
     sandbox = await createSandbox({
+      strict: true,
       applications: [{ applicationId, publicKey: keys.publicKeyPem, redirectUris: [callbackURL] }],
     });
     await sandbox.listen(0, '127.0.0.1');

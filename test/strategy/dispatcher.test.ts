@@ -40,6 +40,7 @@ afterEach(async () => {
 
 async function startOperator(redirectUris: string[], application = createTestApplication()) {
   const sandbox = await createSandbox({
+    strict: true,
     applications: [
       {
         applicationId: application.applicationId,
