@@ -39,6 +39,49 @@ describe('inject', () => {
     expect(fault.count).toBe(1);
   });
 
+  it.each([
+    [
+      'token',
+      'camara',
+      'application/json',
+      { status: 403, code: 'PERMISSION_DENIED', message: 'Injected fault.' },
+    ],
+    [
+      'token',
+      'rfc7807',
+      'application/problem+json',
+      { type: 'about:blank', title: 'Forbidden', status: 403, detail: 'Injected fault.' },
+    ],
+    [
+      'verify',
+      'rfc6749',
+      'application/json',
+      { error: 'invalid_request', error_description: 'Injected fault.' },
+    ],
+  ] as const)(
+    '%s with errorShape %s: the default 403 body in that shape',
+    async (endpoint, errorShape, contentType, body) => {
+      const { sandbox, app } = running;
+      sandbox.inject({ endpoint, status: 403, errorShape, times: 1 });
+      const response =
+        endpoint === 'token'
+          ? await exchangeCode(sandbox, app, await freshCode())
+          : await callVerify(sandbox, 'any', { body: { phoneNumber: PHONE } });
+      expect(response.status).toBe(403);
+      expect(response.headers.get('content-type')).toBe(contentType);
+      expect(await response.json()).toEqual(body);
+    },
+  );
+
+  it('refuses errorShape on other endpoints, or an unknown shape', () => {
+    expect(() =>
+      running.sandbox.inject({ endpoint: 'auth', status: 500, errorShape: 'camara' }),
+    ).toThrow(TypeError);
+    expect(() =>
+      running.sandbox.inject({ endpoint: 'token', status: 500, errorShape: 'xml' as 'camara' }),
+    ).toThrow(TypeError);
+  });
+
   it('verify status only: CAMARA ErrorInfo with the Commonalities code', async () => {
     running.sandbox.inject({ endpoint: 'verify', status: 504 });
     const response = await callVerify(running.sandbox, 'any', { body: { phoneNumber: PHONE } });
