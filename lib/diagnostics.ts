@@ -4,14 +4,18 @@ import { debug } from './debug.js';
 
 /**
  * `node:diagnostics_channel` names, one per step of a sign-in (see docs/observability.md).
- * The four steps are tracing channels (`diagnostics_channel.tracingChannel(name)`: `start`, `end`,
+ * The steps are tracing channels (`diagnostics_channel.tracingChannel(name)`: `start`, `end`,
  * `asyncStart`, `asyncEnd`, `error`); the outcome is a plain channel with one message per request.
+ * `verifyStart`, `verifyNext` and `verifyCancel` are Verify v2's own calls; its code check is `verify`.
  */
 export const CHANNELS = {
   firstLeg: 'passport-number-verification:first-leg',
   state: 'passport-number-verification:state',
   token: 'passport-number-verification:token',
   verify: 'passport-number-verification:verify',
+  verifyStart: 'passport-number-verification:verify-start',
+  verifyNext: 'passport-number-verification:verify-next',
+  verifyCancel: 'passport-number-verification:verify-cancel',
   outcome: 'passport-number-verification:outcome',
 } as const;
 
@@ -31,10 +35,16 @@ export interface StepContext {
   phoneNumber?: string;
   /** `state`: whether a pending sign-in matched the callback's state. */
   found?: boolean;
-  /** `verify`: the operator's answer. */
+  /** `verify`: the operator's answer (Verify v2: whether the code check `completed`). */
   verified?: boolean;
   /** `verify`: the user-facing reason the operator gave instead (e.g. `not_on_mobile_network`). */
   failure?: string;
+  /**
+   * Verify v2: the channel the step is about (`silent_auth`, `sms`, …): the first of the workflow
+   * (start), the one whose code is checked (verify), the one moved on to (next), the current one
+   * (cancel).
+   */
+  channel?: string;
   /** The sign-in's `x-correlator` (sent to the operator; not a secret), once chosen. */
   correlator?: string;
   /** Milliseconds the step took. */
@@ -61,6 +71,9 @@ const tracing = {
   state: tracingChannel<unknown, StepContext>(CHANNELS.state),
   token: tracingChannel<unknown, StepContext>(CHANNELS.token),
   verify: tracingChannel<unknown, StepContext>(CHANNELS.verify),
+  verifyStart: tracingChannel<unknown, StepContext>(CHANNELS.verifyStart),
+  verifyNext: tracingChannel<unknown, StepContext>(CHANNELS.verifyNext),
+  verifyCancel: tracingChannel<unknown, StepContext>(CHANNELS.verifyCancel),
 };
 const outcomeChannel = channel(CHANNELS.outcome);
 
@@ -71,11 +84,18 @@ const DESCRIBE: Record<Step, (context: StepContext) => string> = {
   state: (c) =>
     c.found ? `state consumed${forNumber(c)}` : 'state consumed: no pending sign-in matches',
   token: (c) => `token obtained${forNumber(c)} (x-correlator ${c.correlator})`,
-  verify: (c) => `operator answered ${c.failure ?? c.verified ?? 'shared'}${forNumber(c)}`,
+  verify: (c) =>
+    `operator answered ${c.failure ?? c.verified ?? 'shared'}${forNumber(c)}${byChannel(c, ' (', ' code)')}`,
+  verifyStart: (c) => `Verify request started${forNumber(c)}${byChannel(c, ', first by ')}`,
+  verifyNext: (c) => `Verify moved on${byChannel(c, ' to ')}${forNumber(c)}`,
+  verifyCancel: (c) => `Verify request cancelled${forNumber(c)}`,
 };
 
 const forNumber = (context: StepContext): string =>
   context.phoneNumber === undefined ? '' : ` for ${context.phoneNumber}`;
+
+const byChannel = (context: StepContext, before: string, after = ''): string =>
+  context.channel === undefined ? '' : `${before}${context.channel}${after}`;
 
 /**
  * Whether the debug output is on (`NODE_DEBUG`). With it off and no subscriber, the steps run

@@ -1,22 +1,18 @@
 import type { Request } from 'express';
-import { debug } from './debug.js';
-import { cutOperatorText, VerificationError, type FailureCode } from './errors.js';
+import { observeOutcome } from './diagnostics.js';
+import type { FailureCode } from './errors.js';
 import { verifyFailure, type VerifyLeg } from './verify-outcomes.js';
 import { FlowEngine, type ActiveFlow } from './flow/engine.js';
 import { readQuery, singleString, type Query } from './flow/callback.js';
 import { isRecord } from './guards.js';
 import type { VerifyFunction, VerifyFunctionWithRequest } from './options.js';
 import { PassportStrategyBase } from './passport-base.js';
-import { normalizePhoneNumber, redactPhoneNumber } from './phone-number.js';
+import { normalizePhoneNumber } from './phone-number.js';
 import { leaseDefaultDispatcher, type DispatcherLease } from './protocol/dispatcher.js';
-import {
-  cancelVerification,
-  checkCode,
-  nextWorkflow,
-  silentAuthWorkflow,
-  startVerification,
-  type Verify2Client,
-} from './protocol/verify2.js';
+import { silentAuthWorkflow } from './protocol/verify2.js';
+import { VerifyCalls } from './verify-calls.js';
+import { readCallbackRequest } from './verify-callback.js';
+import { isSilent, isVerifyFlow, type VerifyFlow } from './verify-flow.js';
 import {
   resolveVerifyOptions,
   type ResolvedVerifyOptions,
@@ -25,14 +21,6 @@ import {
   type VerifyStrategyOptionsWithRequest,
 } from './verify-options.js';
 import { SCRIPT_ASSET, sendFragmentPage, sendFragmentScript } from './verify-page.js';
-
-/** A Verify flow: its request and remaining channels are always known. */
-type VerifyFlow = ActiveFlow & { requestId: string; channels: string[]; phoneNumber: string };
-
-/** Codes the user types: Vonage sends 4–10 digits; anything else is refused without a call. */
-const TYPED_CODE = /^[0-9A-Za-z]{4,10}$/;
-/** A silent-auth code from the fragment: opaque, bounded. */
-const FRAGMENT_CODE = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * Passport strategy for Vonage Verify v2: silent authentication first, then a one-time code by
@@ -49,7 +37,7 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
   /** @internal */
   protected readonly _engine: FlowEngine;
   /** @internal */
-  protected readonly _client: Verify2Client;
+  protected readonly _calls: VerifyCalls;
   /** @internal The shared default pool, held unless the app passed its own `dispatcher`. */
   protected readonly _dispatcherLease: DispatcherLease | undefined;
 
@@ -70,8 +58,7 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
       dispatcher: resolved.dispatcher ?? this._dispatcherLease?.dispatcher,
     };
     this.name = this._options.name;
-    const { store, stateMaxAge, passReqToCallback, verifyBaseURL, applicationId, privateKey } =
-      this._options;
+    const { store, stateMaxAge, passReqToCallback } = this._options;
     this._engine = new FlowEngine({
       name: this.name,
       owner: 'VerifySilentAuthStrategy',
@@ -80,7 +67,7 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
       verify,
       passReqToCallback,
     });
-    this._client = { baseURL: verifyBaseURL, applicationId, privateKey };
+    this._calls = new VerifyCalls(this._options);
   }
 
   /** Lets go of the default back-channel pool (see `NumberVerificationStrategy.close`). */
@@ -99,6 +86,8 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
     const field = this._options.phoneNumberField;
     // A first leg names a number; the callback never does.
     const phone = options.phoneNumber ?? (Object.hasOwn(body, field) ? body[field] : query[field]);
+    // The callback page and its script answer themselves: only Passport's actions are outcomes.
+    observeOutcome(this, this.name, phone === undefined ? 'callback' : 'first-leg');
     if (phone !== undefined) {
       const { emailField } = this._options;
       const email =
@@ -136,13 +125,12 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
     let started;
     try {
       const request = { brand, workflow, codeLength, locale, channelTimeout };
-      started = await startVerification(this._client, request, this.backChannel(flow));
+      started = await this._calls.start(flow, request);
     } catch (err) {
       return this.fault(req, err, flow, 'start');
     }
     const channels = workflow.map((step) => step.channel);
     const pending: VerifyFlow = { ...flow, phoneNumber, requestId: started.requestId, channels };
-    debug('verification started for %s', redactPhoneNumber(phoneNumber));
     if (options.skipSilentAuth === true) return this.moveOn(req, pending);
     if (!(await this._engine.save(this, req, pending))) return;
     this.redirect(started.checkURL as string);
@@ -154,63 +142,35 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
     body: Query,
     options: VerifyAuthenticateOptions,
   ): Promise<void> {
-    const taken = await this._engine.take(this, req, singleString(body, 'state'), options);
-    if (taken === undefined) return;
-    if (
-      taken.requestId === undefined ||
-      taken.channels === undefined ||
-      taken.phoneNumber === undefined
-    ) {
-      return this._engine.fail(this, 'invalid_state', taken);
+    const flow = await this._engine.take(this, req, singleString(body, 'state'), options);
+    if (flow === undefined) return;
+    if (!isVerifyFlow(flow)) return this._engine.fail(this, 'invalid_state', flow);
+    const request = readCallbackRequest(body, flow);
+    if (request.kind === 'check') return this.check(req, flow, request.code);
+    if (request.kind === 'silent_failed') {
+      return this.silentFailed(req, flow, 'not_on_mobile_network');
     }
-    const flow = taken as VerifyFlow;
-    const requestId = singleString(body, 'request_id');
-    const error = singleString(body, 'error');
-    const code = singleString(body, 'code');
-    // The fragment must be this browser's request: another browser's request id is refused.
-    if (requestId !== undefined && requestId !== flow.requestId) {
-      debug('fragment refused: the request id of another flow');
-      return this._engine.fail(this, 'invalid_state', flow);
-    }
-    if (isSilent(flow)) {
-      // No result, an error, or no usable code in the fragment: silent auth did not complete.
-      if (requestId === undefined || error !== undefined || !FRAGMENT_CODE.test(code ?? '')) {
-        debug('silent auth did not complete: %s', cutOperatorText(error ?? 'no code'));
-        return this.silentFailed(req, flow, 'not_on_mobile_network');
-      }
-      return this.check(req, flow, code as string);
-    }
-    if (requestId !== undefined || error !== undefined) {
-      // A fragment replayed after the fallback: refused, but the code form stays usable.
-      debug('fragment refused: replayed after the fallback');
-      if (!(await this._engine.save(this, req, flow))) return;
-      return this._engine.fail(this, 'invalid_state', flow);
-    }
-    if (code === undefined || !TYPED_CODE.test(code)) {
-      // Nothing worth a check: the attempt is not spent, the flow stays.
-      if (!(await this._engine.save(this, req, flow))) return;
-      return this.failWithChannel('invalid_code', flow);
-    }
-    return this.check(req, flow, code);
+    if (request.kind === 'foreign') return this._engine.fail(this, 'invalid_state', flow);
+    // A replayed fragment or an unusable code: the flow stays, so the code form stays usable.
+    if (!(await this._engine.save(this, req, flow))) return;
+    if (request.kind === 'replayed') return this._engine.fail(this, 'invalid_state', flow);
+    return this.failWithChannel('invalid_code', flow);
   }
 
   /** `POST /v2/verify/{id}` with the code, once; `completed` runs the app's verify. */
   private async check(req: Request, flow: VerifyFlow, code: string): Promise<void> {
-    let status: string;
+    let completed: boolean;
     try {
-      status = await checkCode(this._client, flow.requestId, code, this.backChannel(flow));
+      completed = await this._calls.check(flow, code);
     } catch (err) {
       // A silent-auth code Verify calls wrong (garbled, tampered) is a failed silent auth.
       const wrongSilentCode = verifyFailure(err, 'check') === 'invalid_code' && isSilent(flow);
       if (wrongSilentCode) return this.silentFailed(req, flow, 'not_verified');
       return this.fault(req, err, flow, 'check');
     }
-    if (status === 'completed') {
-      debug('verification completed for %s', redactPhoneNumber(flow.phoneNumber));
-      return this._engine.complete(this, req, flow, flow.phoneNumber);
-    }
+    if (completed) return this._engine.complete(this, req, flow, flow.phoneNumber);
     if (isSilent(flow)) return this.silentFailed(req, flow, 'not_verified');
-    await this.cancel(flow);
+    await this._calls.cancel(flow);
     return this._engine.fail(this, 'not_verified', flow);
   }
 
@@ -222,27 +182,19 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
   ): Promise<void> {
     if (flow.channels.length > 1) return this.moveOn(req, flow);
     // Free the number at once, or the user's next attempt would meet verification_in_progress.
-    await this.cancel(flow);
+    await this._calls.cancel(flow);
     return this._engine.fail(this, fallbackless, flow);
   }
 
   /** `next_workflow`, keep the flow, and ask the app for the code form (`code_required`). */
   private async moveOn(req: Request, flow: VerifyFlow): Promise<void> {
     try {
-      await nextWorkflow(this._client, flow.requestId, this.backChannel(flow));
+      await this._calls.next(flow);
     } catch (err) {
-      // 409: Verify already moved on by itself (the channel timed out), which is just as good.
-      if (!(err instanceof VerificationError && err.status === 409)) {
-        return this.fault(req, err, flow, 'next');
-      }
+      return this.fault(req, err, flow, 'next');
     }
     const next: VerifyFlow = { ...flow, channels: flow.channels.slice(1) };
     if (!(await this._engine.save(this, req, next))) return;
-    debug(
-      'silent auth fell back to %s for %s',
-      next.channels[0],
-      redactPhoneNumber(flow.phoneNumber),
-    );
     this.failWithChannel('code_required', next);
   }
 
@@ -260,24 +212,4 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
   private failWithChannel(code: FailureCode, flow: VerifyFlow): void {
     this._engine.fail(this, code, flow, { channel: flow.channels[0], flowState: flow.state });
   }
-
-  private async cancel(flow: VerifyFlow): Promise<void> {
-    try {
-      await cancelVerification(this._client, flow.requestId, this.backChannel(flow));
-    } catch (err) {
-      debug(
-        'cancelling the verification failed: %s',
-        err instanceof Error ? err.message : 'unknown',
-      );
-    }
-  }
-
-  private backChannel(flow: ActiveFlow) {
-    const { timeout, dispatcher } = this._options;
-    return { timeout, dispatcher, correlator: flow.correlator };
-  }
-}
-
-function isSilent(flow: VerifyFlow): boolean {
-  return flow.channels[0] === 'silent_auth';
 }

@@ -10,6 +10,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DIAGNOSTICS_CHANNELS as CHANNELS } from '../lib/index.js';
+import { publishedFields } from './helpers/diagnostics-fields.js';
 import { startLoginApp, type LoginHarness } from './helpers/login-app.js';
 import { debugOutput, debugOutputSince } from './helpers/secrets.js';
 
@@ -140,14 +141,7 @@ describe('diagnostics_channel', () => {
     const outcome = await h.login(VERIFIED);
     expect(outcome.outcome).toBe('success');
     // Node sets `result` on a traced context; the steps resolve it to undefined, never the token.
-    const keys = new Set(
-      recorded.flatMap(({ data }) =>
-        Object.entries(data)
-          .filter(([, value]) => value !== undefined)
-          .map(([key]) => key),
-      ),
-    );
-    expect([...keys].sort()).toEqual(
+    expect(publishedFields(recorded)).toEqual(
       [
         'correlator',
         'durationMs',
