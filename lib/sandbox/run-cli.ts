@@ -6,7 +6,7 @@ import { SandboxServer } from './server.js';
 import type { Sandbox, SandboxApplication, SandboxEvent } from './types.js';
 
 export const USAGE = `Usage: number-verification-sandbox [--port 4010] [--host 127.0.0.1]
-  [--application-id ID --public-key FILE --redirect-uri URI [--redirect-uri URI]...]...
+  [--application-id ID --public-key FILE [--key-id KID] --redirect-uri URI [--redirect-uri URI]...]...
   [--tls-key FILE --tls-cert FILE] [--keys-dir .sandbox-keys] [--fresh] [--strict]
 With no --application-id, a demo application is used: the one kept in --keys-dir from an earlier
 run, or a new one (--fresh always makes a new one). Its redirect URIs are the --redirect-uri
@@ -33,10 +33,11 @@ export interface CliHandle {
 interface ParsedApplication {
   applicationId: string;
   publicKeyFile?: string;
+  keyId?: string;
   redirectUris: string[];
 }
 
-/** Groups `--public-key` and `--redirect-uri` with the `--application-id` before them. */
+/** Groups `--public-key`, `--key-id` and `--redirect-uri` with the `--application-id` before them. */
 function parseApplications(tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']>): {
   applications: ParsedApplication[];
   demoRedirectUris: string[];
@@ -51,6 +52,10 @@ function parseApplications(tokens: NonNullable<ReturnType<typeof parseArgs>['tok
     } else if (token.name === 'public-key') {
       if (current === undefined) throw new Error('--public-key must follow --application-id');
       current.publicKeyFile = token.value;
+    } else if (token.name === 'key-id') {
+      // A CAMARA client's assertion naming another `kid` is then refused.
+      if (current === undefined) throw new Error('--key-id must follow --application-id');
+      current.keyId = token.value;
     } else if (token.name === 'redirect-uri') {
       (current?.redirectUris ?? demoRedirectUris).push(token.value);
     }
@@ -112,6 +117,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | und
       host: { type: 'string', default: '127.0.0.1' },
       'application-id': { type: 'string', multiple: true },
       'public-key': { type: 'string', multiple: true },
+      'key-id': { type: 'string', multiple: true },
       'redirect-uri': { type: 'string', multiple: true },
       'tls-key': { type: 'string' },
       'tls-cert': { type: 'string' },
@@ -141,6 +147,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | und
     return {
       applicationId: app.applicationId,
       publicKey: readFileSync(resolve(io.cwd, app.publicKeyFile)),
+      ...(app.keyId === undefined ? {} : { keyId: app.keyId }),
       redirectUris: app.redirectUris,
     };
   });

@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { codeChallengeS256, createCodeVerifier } from '../../lib/protocol/pkce.js';
 import type { Sandbox } from '../../lib/sandbox/index.js';
+import { JWT_BEARER_ASSERTION } from '../../lib/sandbox/private-key-jwt.js';
 import type { TestApplication } from './application-keys.js';
 import { signApplicationJwt } from './application-jwt.js';
 
@@ -150,4 +154,63 @@ export async function callVerify(
     headers,
     body: options.rawBody ?? JSON.stringify(options.body ?? {}),
   });
+}
+
+/**
+ * A CAMARA `private_key_jwt` assertion for the sandbox's token endpoint, signed with the
+ * application's key; `claims` override (undefined removes one), `header` adds to `{ alg }`.
+ */
+export async function clientAssertion(
+  sandbox: Sandbox,
+  app: TestApplication,
+  claims: Record<string, unknown> = {},
+  header: { alg?: string; kid?: string } = {},
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = Object.fromEntries(
+    Object.entries({
+      iss: app.applicationId,
+      sub: app.applicationId,
+      aud: sandbox.camaraEndpoints.tokenURL,
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 300,
+      ...claims,
+    }).filter(([, value]) => value !== undefined),
+  );
+  return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', ...header }).sign(app.privateKey);
+}
+
+/**
+ * A fresh CAMARA code (with PKCE unless `pkce` is false), then the token request authenticated by
+ * `assertion`, with `extra` form fields.
+ */
+export async function assertionTokenRequest(
+  sandbox: Sandbox,
+  app: TestApplication,
+  assertion: string,
+  extra: Record<string, string> = {},
+  pkce = true,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const verifier = createCodeVerifier();
+  const challenge = { code_challenge: codeChallengeS256(verifier), code_challenge_method: 'S256' };
+  const { code } = await authorize(sandbox, app, {
+    phoneNumber: '+99012345678',
+    scope: CAMARA_VERIFY_SCOPE,
+    params: pkce ? challenge : {},
+  });
+  const response = await fetch(sandbox.camaraEndpoints.tokenURL, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: code ?? '',
+      redirect_uri: app.redirectUri,
+      ...(pkce ? { code_verifier: verifier } : {}),
+      client_assertion_type: JWT_BEARER_ASSERTION,
+      client_assertion: assertion,
+      ...extra,
+    }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }

@@ -1,58 +1,20 @@
 /** The sandbox's private_key_jwt (OIDC Core §9, RFC 7523 §3), checked claim by claim. */
-import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeChallengeS256, createCodeVerifier } from '../../lib/protocol/pkce.js';
 import { startSandbox, type RunningSandbox } from '../helpers/sandbox-fixture.js';
-import { authorize, CAMARA_VERIFY_SCOPE } from '../helpers/sandbox-flow.js';
+import { assertionTokenRequest, clientAssertion } from '../helpers/sandbox-flow.js';
 
-const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 let running: RunningSandbox;
 beforeAll(async () => {
   running = await startSandbox();
 });
 afterAll(() => running.sandbox.close());
 
-async function assertion(claims: Record<string, unknown> = {}, alg = 'RS256'): Promise<string> {
-  const { app, sandbox } = running;
-  const now = Math.floor(Date.now() / 1000);
-  const payload = Object.fromEntries(
-    Object.entries({
-      iss: app.applicationId,
-      sub: app.applicationId,
-      aud: sandbox.camaraEndpoints.tokenURL,
-      jti: randomUUID(),
-      iat: now,
-      exp: now + 300,
-      ...claims,
-    }).filter(([, value]) => value !== undefined),
-  );
-  return new SignJWT(payload).setProtectedHeader({ alg }).sign(app.privateKey);
+function assertion(claims: Record<string, unknown> = {}, alg = 'RS256'): Promise<string> {
+  return clientAssertion(running.sandbox, running.app, claims, { alg });
 }
 
-/** A fresh PKCE code, then the token request with `clientAssertion`. */
-async function tokenRequest(clientAssertion: string, extra: Record<string, string> = {}) {
-  const { app, sandbox } = running;
-  const verifier = createCodeVerifier();
-  const { code } = await authorize(sandbox, app, {
-    phoneNumber: '+99012345678',
-    scope: CAMARA_VERIFY_SCOPE,
-    params: { code_challenge: codeChallengeS256(verifier), code_challenge_method: 'S256' },
-  });
-  const response = await fetch(sandbox.camaraEndpoints.tokenURL, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: code ?? '',
-      redirect_uri: app.redirectUri,
-      code_verifier: verifier,
-      client_assertion_type: JWT_BEARER,
-      client_assertion: clientAssertion,
-      ...extra,
-    }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+function tokenRequest(jwt: string, extra: Record<string, string> = {}) {
+  return assertionTokenRequest(running.sandbox, running.app, jwt, extra);
 }
 
 describe('private_key_jwt at the sandbox token endpoint', () => {
@@ -95,22 +57,9 @@ describe('private_key_jwt at the sandbox token endpoint', () => {
 
   it('requires PKCE of CAMARA clients (invalid_grant without a challenge)', async () => {
     const { app, sandbox } = running;
-    const { code } = await authorize(sandbox, app, {
-      phoneNumber: '+99012345678',
-      scope: CAMARA_VERIFY_SCOPE,
+    expect(await assertionTokenRequest(sandbox, app, await assertion(), {}, false)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant' },
     });
-    const response = await fetch(sandbox.camaraEndpoints.tokenURL, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'authorization_code',
-        code: code ?? '',
-        redirect_uri: app.redirectUri,
-        client_assertion_type: JWT_BEARER,
-        client_assertion: await assertion(),
-      }),
-    });
-    expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ error: 'invalid_grant' });
   });
 });

@@ -4,9 +4,10 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createSandbox } from '../../lib/sandbox/index.js';
+import { createSandbox, type Sandbox } from '../../lib/sandbox/index.js';
 import { exposureWarning, runCli } from '../../lib/sandbox/run-cli.js';
 import { createTestApplication, sandboxApplication } from '../helpers/application-keys.js';
+import { assertionTokenRequest, clientAssertion } from '../helpers/sandbox-flow.js';
 
 const fixture = (name: string): Buffer =>
   readFileSync(new URL(`fixtures/${name}`, import.meta.url));
@@ -100,10 +101,39 @@ describe('CLI', () => {
     await handle?.stopped;
   });
 
+  it('--key-id registers the key ID: an assertion naming another kid is refused', async () => {
+    const app = createTestApplication();
+    writeFileSync(join(workDir, 'kid.pub.pem'), app.publicKeyPem);
+    const signals = new EventEmitter();
+    const handle = await runCli(
+      ['--port', '0', '--application-id', app.applicationId, '--public-key', 'kid.pub.pem'].concat([
+        '--key-id',
+        'key-2026',
+        '--redirect-uri',
+        app.redirectUri,
+      ]),
+      { log: () => undefined, signals, cwd: workDir },
+    );
+    try {
+      const sandbox = handle?.sandbox as Sandbox;
+      const named = async (kid: string) =>
+        assertionTokenRequest(sandbox, app, await clientAssertion(sandbox, app, {}, { kid }));
+      expect((await named('key-2026')).status).toBe(200);
+      expect(await named('key-2025')).toMatchObject({
+        status: 401,
+        body: { error: 'invalid_client', error_description: expect.stringMatching(/kid/) },
+      });
+    } finally {
+      signals.emit('SIGTERM');
+      await handle?.stopped;
+    }
+  });
+
   it.each([
     [['--port', 'abc']],
     [['--application-id', 'x']],
     [['--public-key', 'k.pem']],
+    [['--key-id', 'k1']],
     [['--tls-key', 'k.pem']],
     [['--unknown']],
   ])('rejects %j', async (argv) => {
