@@ -53,6 +53,9 @@ export function testKeyPair(): KeyPair {
   return cachedKeyPair;
 }
 
+/** The `applicationId` (CAMARA `client_id`) registered with every harness's sandbox. */
+export const TEST_APPLICATION_ID = '8b1a3e5c-5f0a-4d5b-9a57-6f1f7a2b9c10';
+
 /** What the app's callback route answered, as JSON: the outcome Passport reported. */
 export interface CallbackOutcome {
   outcome: 'success' | 'fail' | 'error';
@@ -176,7 +179,7 @@ function withProvider(
  */
 export async function startLoginApp(options: LoginAppOptions = {}): Promise<LoginHarness> {
   const keys = testKeyPair();
-  const applicationId = '8b1a3e5c-5f0a-4d5b-9a57-6f1f7a2b9c10';
+  const applicationId = TEST_APPLICATION_ID;
   const app = express();
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
