@@ -120,8 +120,8 @@ function withProvider(strategyOptions, provider) {
  *     fallback to a code); "Send me a code instead" uses Verify v2 in both;
  *   - `provider`: a provider for the Number Verification strategy (e.g. `camara(...)`), instead of
  *     the Vonage endpoints among the options;
- *   - `verifyBaseURL`: Verify v2's base URL (default Vonage's; the sandbox's in sandbox mode);
- *   - `verifyOptions`: more VerifySilentAuthStrategy options (`channelTimeout`, `locale`, ...);
+ *   - `verifyOptions`: more VerifySilentAuthStrategy options (`channelTimeout`, `locale`, ...; in
+ *     sandbox mode all of `sandbox.verifyStrategyOptions`, with its `verifyBaseURL`);
  *   - `outbox`: in sandbox mode, `sandbox.outbox` — the code page shows the codes "sent";
  *   - `sandbox`: show the sandbox's test numbers on the login page;
  *   - `sessionSecret`: signs the session cookie (default: random, so sessions end on restart);
@@ -135,7 +135,6 @@ export function createApp(options) {
     sessionStore,
     log = console.error,
     strategy = 'number-verification',
-    verifyBaseURL,
     verifyOptions = {},
     outbox,
     provider,
@@ -165,7 +164,6 @@ export function createApp(options) {
       callbackURL: new URL(VERIFY_CALLBACK_PATH, strategyOptions.callbackURL).href,
       brand: 'Silent login',
       fallback: ['sms'],
-      ...(verifyBaseURL ? { verifyBaseURL } : {}),
       ...verifyOptions,
     },
     async (phoneNumber) => users.findOrCreate(phoneNumber),

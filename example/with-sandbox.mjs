@@ -1,14 +1,13 @@
 /**
- * Runs the example against the local sandbox operator: a fresh demo "Vonage application" (an RSA
- * key pair and an ID), the sandbox that knows its public key and callback URL, and the app that
- * holds its private key. Used by `npm start` (without Vonage credentials), `npm run demo` and the
+ * Runs the example against the local sandbox operator: its demo "Vonage application" (an RSA key
+ * pair and an ID), whose public key and callback URLs the sandbox knows, and the app that holds
+ * its private key. Used by `npm start` (without Vonage credentials), `npm run demo` and the
  * browser test.
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { camara } from 'passport-number-verification';
 import { createSandbox } from 'passport-number-verification/sandbox';
-import { createApp } from './app.mjs';
+import { createApp, VERIFY_CALLBACK_PATH } from './app.mjs';
 
 function listen(server, port, host) {
   return new Promise((resolve, reject) => {
@@ -36,44 +35,41 @@ export async function startWithSandbox({
   sandboxOptions = {},
   verifyOptions,
 } = {}) {
-  // What the Vonage dashboard does when you create an application: a key pair, of which Vonage
-  // keeps the public half and you download the private half.
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const applicationId = randomUUID();
-
   // The app's port must be known before the callback URL can be registered, so the HTTP server
   // listens first and gets the app as its handler once it exists. Nobody knows the URL before
   // this function returns, so no request can arrive in between.
   const server = createServer();
   const appPort = await listen(server, port, host);
   const url = `http://${host}:${appPort}`;
-  const callbackURL = `${url}/auth/number-verification/callback`;
 
-  const sandbox = await createSandbox({
-    ...sandboxOptions,
-    applications: [{ applicationId, publicKey, redirectUris: [callbackURL] }],
-  });
+  // Without `applications`, the sandbox makes a demo application, as the Vonage dashboard does
+  // (Vonage keeps the public key, you download the private one). Each call below registers its
+  // callback URL with it and returns all that strategy needs.
+  const sandbox = await createSandbox(sandboxOptions);
   await sandbox.listen(0, host);
+  const options = sandbox.strategyOptions({
+    callbackURL: `${url}/auth/number-verification/callback`,
+  });
+  const verify = sandbox.verifyStrategyOptions({
+    callbackURL: `${url}${VERIFY_CALLBACK_PATH}`,
+    brand: 'Silent login',
+  });
   // The same registration speaks CAMARA v2: its ID is the client_id, its key signs the assertion.
   const camaraProvider =
     provider === 'camara'
       ? await camara.discover(sandbox.url, {
-          clientId: applicationId,
-          privateKey,
+          clientId: options.applicationId,
+          privateKey: options.privateKey,
           apiRoot: sandbox.url,
         })
       : undefined;
 
   const app = createApp({
-    applicationId,
-    privateKey,
-    callbackURL,
-    ...sandbox.endpoints,
-    verifyBaseURL: sandbox.verify2Endpoints.verifyBaseURL,
+    ...options,
+    verifyOptions: { ...verify, ...verifyOptions },
     outbox: (to) => sandbox.outbox(to),
     ...(strategy ? { strategy } : {}),
     ...(camaraProvider ? { provider: camaraProvider } : {}),
-    ...(verifyOptions ? { verifyOptions } : {}),
     sandbox: true,
     ...(log ? { log } : {}),
   });

@@ -15,11 +15,13 @@ export type {
   Sandbox,
   SandboxApplication,
   SandboxDemoApplication,
+  SandboxDemoCredentials,
   SandboxEndpoint,
   SandboxEndpoints,
   SandboxEvent,
   SandboxOptions,
   SandboxStrategyOptions,
+  SandboxVerifyStrategyOptions,
   Verify2Endpoint,
   Verify2Endpoints,
 } from './types.js';
@@ -27,7 +29,8 @@ export type { OutboxMessage } from './outbox.js';
 
 /**
  * Creates a sandbox (not yet listening: call `listen`). Without `applications`, it makes a demo
- * application: `sandbox.strategyOptions({ callbackURL })` then gives the strategy all it needs.
+ * application: `sandbox.strategyOptions({ callbackURL })` then gives the strategy all it needs
+ * (`sandbox.verifyStrategyOptions({ callbackURL })` the Verify v2 one).
  */
 export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   return new SandboxServer(options);

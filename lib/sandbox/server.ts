@@ -23,11 +23,13 @@ import type {
   FaultInjection,
   Sandbox,
   SandboxApplication,
+  SandboxDemoCredentials,
   SandboxEndpoint,
   SandboxEndpoints,
   SandboxEvent,
   SandboxOptions,
   SandboxStrategyOptions,
+  SandboxVerifyStrategyOptions,
   Verify2Endpoints,
 } from './types.js';
 
@@ -171,19 +173,44 @@ export class SandboxServer implements Sandbox {
   }
 
   strategyOptions({ callbackURL }: { callbackURL: string }): SandboxStrategyOptions {
+    return this.withDemoApplication('strategyOptions', callbackURL, () => this.endpoints);
+  }
+
+  verifyStrategyOptions({
+    callbackURL,
+    brand = 'Sandbox',
+  }: {
+    callbackURL: string;
+    brand?: string;
+  }): SandboxVerifyStrategyOptions {
+    return this.withDemoApplication('verifyStrategyOptions', callbackURL, () => ({
+      verifyBaseURL: this.verify2Endpoints.verifyBaseURL,
+      brand,
+    }));
+  }
+
+  /**
+   * The demo application's credentials and `callbackURL`, registered as one of its redirect URIs,
+   * with `more` (endpoints, read first: they throw while the sandbox is not listening).
+   */
+  private withDemoApplication<T extends object>(
+    method: string,
+    callbackURL: string,
+    more: () => T,
+  ): T & SandboxDemoCredentials {
     const demo = this.demoApplication;
     if (demo === undefined) {
       throw new Error(
-        'strategyOptions needs the demo application: create the sandbox without `applications`',
+        `${method} needs the demo application: create the sandbox without \`applications\``,
       );
     }
-    const endpoints = this.endpoints; // throws when not listening yet
+    const extra = more();
     this.addDemoRedirectUris([callbackURL]);
     return {
       applicationId: demo.applicationId,
       privateKey: demo.privateKey,
       callbackURL,
-      ...endpoints,
+      ...extra,
     };
   }
 

@@ -25,7 +25,7 @@ export interface SandboxApplication {
 }
 
 export interface SandboxOptions {
-  /** Registered applications. Without any, the sandbox makes a demo application (see `strategyOptions`). */
+  /** Registered applications. Without any, the sandbox makes a demo application (see `strategyOptions`, `verifyStrategyOptions`). */
   applications?: SandboxApplication[];
   /**
    * The demo application to use instead of a fresh one (the CLI keeps one across restarts), with
@@ -171,12 +171,23 @@ export interface CamaraEndpoints {
   devicePhoneNumberURL: string;
 }
 
-/** Everything `new NumberVerificationStrategy(...)` needs to sign in against the sandbox. */
-export interface SandboxStrategyOptions extends SandboxEndpoints {
+/** The demo application's ID and key, and the callback URL the sandbox registered for it. */
+export interface SandboxDemoCredentials {
   applicationId: string;
   /** The demo application's private key, PKCS#8 PEM. */
   privateKey: string;
   callbackURL: string;
+}
+
+/** Everything `new NumberVerificationStrategy(...)` needs to sign in against the sandbox. */
+export interface SandboxStrategyOptions extends SandboxEndpoints, SandboxDemoCredentials {}
+
+/** What `new VerifySilentAuthStrategy(options, verify)` needs against the sandbox. */
+export interface SandboxVerifyStrategyOptions extends SandboxDemoCredentials {
+  /** The sandbox's Verify v2 base URL (`verify2Endpoints.verifyBaseURL`). */
+  verifyBaseURL: string;
+  /** Shown in the code messages of the outbox (`'Sandbox'` unless given). */
+  brand: string;
 }
 
 /** The demo application the sandbox made (or was given): its ID and its private key (PKCS#8 PEM). */
@@ -195,6 +206,15 @@ export interface Sandbox {
    * Throws when the sandbox has no demo application (it was given `applications`).
    */
   strategyOptions(options: { callbackURL: string }): SandboxStrategyOptions;
+  /**
+   * The same for `VerifySilentAuthStrategy`: registers `callbackURL` and returns
+   * `{ applicationId, privateKey, callbackURL, verifyBaseURL, brand }` (`brand` default
+   * `'Sandbox'`). Throws like `strategyOptions`.
+   */
+  verifyStrategyOptions(options: {
+    callbackURL: string;
+    brand?: string;
+  }): SandboxVerifyStrategyOptions;
   readonly url: string;
   readonly endpoints: SandboxEndpoints;
   readonly camaraEndpoints: CamaraEndpoints;

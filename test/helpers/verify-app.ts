@@ -23,6 +23,11 @@ export interface VerifyAppOptions {
   sandbox?: Omit<SandboxOptions, 'applications'>;
   /** Parse form bodies with qs (nested objects and arrays), as `extended: true` apps do. */
   extendedBody?: boolean;
+  /**
+   * The sandbox makes its demo application and the strategy gets nothing but
+   * `sandbox.verifyStrategyOptions({ callbackURL })` (and `options.strategy`).
+   */
+  demoApplication?: boolean;
 }
 
 /** What one step of the flow answered. */
@@ -80,21 +85,29 @@ export async function startVerifyApp(options: VerifyAppOptions = {}): Promise<Ve
   const sandbox = await createSandbox({
     strict: true,
     ...options.sandbox,
-    applications: [{ applicationId, publicKey: keys.publicKeyPem, redirectUris: [callbackURL] }],
+    ...(options.demoApplication === true
+      ? {}
+      : {
+          applications: [
+            { applicationId, publicKey: keys.publicKeyPem, redirectUris: [callbackURL] },
+          ],
+        }),
   });
   await sandbox.listen(0, '127.0.0.1');
 
   const passport = new Passport();
   const strategy = new VerifySilentAuthStrategy(
-    {
-      applicationId,
-      privateKey: keys.privateKeyPem,
-      callbackURL,
-      brand: 'Acme',
-      verifyBaseURL: sandbox.verify2Endpoints.verifyBaseURL,
-      timeout: 2_000,
-      ...options.strategy,
-    },
+    options.demoApplication === true
+      ? { ...sandbox.verifyStrategyOptions({ callbackURL }), ...options.strategy }
+      : {
+          applicationId,
+          privateKey: keys.privateKeyPem,
+          callbackURL,
+          brand: 'Acme',
+          verifyBaseURL: sandbox.verify2Endpoints.verifyBaseURL,
+          timeout: 2_000,
+          ...options.strategy,
+        },
     options.verify ?? ((phoneNumber, done) => done(null, { id: phoneNumber })),
   );
   passport.use(strategy);

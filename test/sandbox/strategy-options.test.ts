@@ -1,6 +1,7 @@
 /**
  * The sandbox as a one-line dev dependency: `createSandbox()` with no application makes a demo
- * application, and `strategyOptions({ callbackURL })` is all the strategy needs to sign in.
+ * application, and `strategyOptions({ callbackURL })` is all the strategy needs to sign in
+ * (`verifyStrategyOptions({ callbackURL })` for the Verify v2 strategy).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,9 +11,14 @@ import { Passport } from 'passport';
 import supertest from 'supertest';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NumberVerificationStrategy } from '../../lib/index.js';
+import {
+  NumberVerificationStrategy,
+  VerifySilentAuthStrategy,
+  type VerifyStrategyOptions,
+} from '../../lib/index.js';
 import { createSandbox, type Sandbox } from '../../lib/sandbox/index.js';
 import { testKeyPair } from '../helpers/login-app.js';
+import { startVerifyApp } from '../helpers/verify-app.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -108,20 +114,20 @@ describe('createSandbox() with no application', () => {
     expect(refused.headers.location).toBeUndefined();
   });
 
-  it('refuses strategyOptions before listen, and for a malformed callback URL', async () => {
+  // verifyStrategyOptions (below) refuses the same way.
+  const METHODS = ['strategyOptions', 'verifyStrategyOptions'] as const;
+
+  it.each(METHODS)('refuses %s before listen, and for a malformed callback URL', async (method) => {
     const sandbox = await createSandbox();
     closers.push(() => sandbox.close());
-    expect(() => sandbox.strategyOptions({ callbackURL: 'http://127.0.0.1:1/cb' })).toThrow(
-      /not listening/,
-    );
+    const options = (callbackURL: string) => () => sandbox[method]({ callbackURL });
+    expect(options('http://127.0.0.1:1/cb')).toThrow(/not listening/);
     await sandbox.listen(0, '127.0.0.1');
-    expect(() => sandbox.strategyOptions({ callbackURL: 'not a url' })).toThrow(TypeError);
-    expect(() => sandbox.strategyOptions({ callbackURL: 'http://a.example/cb#x' })).toThrow(
-      TypeError,
-    );
+    expect(options('not a url')).toThrow(TypeError);
+    expect(options('http://a.example/cb#x')).toThrow(TypeError);
   });
 
-  it('has no demo application when given applications', async () => {
+  it.each(METHODS)('has no demo application for %s when given applications', async (method) => {
     const { publicKeyPem } = testKeyPair();
     const sandbox = await createSandbox({
       applications: [
@@ -131,8 +137,8 @@ describe('createSandbox() with no application', () => {
     closers.push(() => sandbox.close());
     await sandbox.listen(0, '127.0.0.1');
     expect(sandbox.demoApplication).toBeUndefined();
-    expect(() => sandbox.strategyOptions({ callbackURL: 'http://127.0.0.1/cb' })).toThrow(
-      /demo application/,
+    expect(() => sandbox[method]({ callbackURL: 'http://127.0.0.1/cb' })).toThrow(
+      new RegExp(`^${method} needs the demo application`),
     );
   });
 
@@ -166,5 +172,55 @@ describe('createSandbox() with no application', () => {
     await answer.body.dump();
     expect(answer.statusCode).toBe(302);
     expect(answer.headers.location).toMatch(/^http:\/\/127\.0\.0\.1:9\/cb\?code=/);
+  });
+});
+
+describe('createSandbox() with no application, for Verify v2', () => {
+  it('signs in with verifyStrategyOptions({ callbackURL }) and nothing else', async () => {
+    const app = await startVerifyApp({ demoApplication: true });
+    closers.push(() => app.close());
+    // Silent authentication: the SIM holds the number.
+    const silent = await app.silent('+99012345678');
+    expect(silent.outcome).toMatchObject({
+      outcome: 'success',
+      user: { id: '+99012345678' },
+      info: { phoneNumber: '+99012345678' },
+    });
+    // The SIM holds another number: the SMS fallback, then the code the sandbox "sent".
+    const browser = app.browser();
+    const fallback = await app.silent('+99012345677', browser);
+    expect(fallback.outcome?.info).toMatchObject({ code: 'code_required', channel: 'sms' });
+    const [message] = app.sandbox.outbox('+99012345677');
+    expect(message).toMatchObject({ channel: 'sms', brand: 'Sandbox' });
+    const state = String(fallback.outcome?.info?.flowState);
+    const signedIn = await app.post({ state, code: String(message?.code) }, browser);
+    expect(signedIn.outcome).toMatchObject({
+      outcome: 'success',
+      user: { id: '+99012345677' },
+    });
+  });
+
+  it('returns exactly the five options, for the demo application', async () => {
+    const sandbox = await listeningSandbox();
+    const callbackURL = 'http://127.0.0.1:3000/auth/verify/callback';
+    const options: VerifyStrategyOptions = sandbox.verifyStrategyOptions({ callbackURL });
+    expect(Object.keys(options).sort()).toEqual([
+      'applicationId',
+      'brand',
+      'callbackURL',
+      'privateKey',
+      'verifyBaseURL',
+    ]);
+    expect(options).toMatchObject({
+      applicationId: sandbox.demoApplication?.applicationId,
+      privateKey: sandbox.demoApplication?.privateKey,
+      callbackURL,
+      verifyBaseURL: sandbox.verify2Endpoints.verifyBaseURL,
+      brand: 'Sandbox',
+    });
+    expect(sandbox.verifyStrategyOptions({ callbackURL, brand: 'Acme' }).brand).toBe('Acme');
+    const strategy = new VerifySilentAuthStrategy(options, (phone, done) => done(null, phone));
+    expect(strategy.name).toBe('vonage-verify');
+    await strategy.close();
   });
 });
