@@ -54,6 +54,11 @@ function brandOf(prototype: object): unknown {
   return Object.getOwnPropertyDescriptor(prototype, BRAND)?.value;
 }
 
+function ownBrand(prototype: object): string | undefined {
+  const brand = brandOf(prototype);
+  return typeof brand === 'string' ? brand : undefined;
+}
+
 /** Base class of every error this package produces. */
 export class NumberVerificationError extends Error {
   readonly code: string;
@@ -80,7 +85,11 @@ export class NumberVerificationError extends Error {
 
   constructor(message: string, options: NumberVerificationErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
+    // Our classes' literal names (a minifier renames classes); an app's own subclass keeps its own.
+    // `new.target` is read here, not in a helper: Terser inlines helpers into closures, where
+    // `new.target` is undefined.
+    const { prototype, name } = new.target;
+    this.name = ownBrand(prototype) ?? name;
     this.code = cleanOperatorText(options.code);
     if (options.status !== undefined) this.status = options.status;
     if (options.correlator !== undefined) this.correlator = options.correlator;
