@@ -79,7 +79,11 @@ describe('VerifySilentAuthStrategy on diagnostics_channel', () => {
   beforeAll(async () => {
     subscribe(CHANNELS.outcome, onOutcome);
     const strategy = { dispatcher: recorder.dispatcher, codeLength: 10 };
-    h = await startVerifyApp({ strategy });
+    // A first leg posting `skip=yes` asks for a code at once (the app knows it is on Wi-Fi).
+    h = await startVerifyApp({
+      strategy,
+      authenticate: (req) => ({ skipSilentAuth: (req.body as { skip?: string }).skip === 'yes' }),
+    });
     silentOnly = await startVerifyApp({ strategy: { ...strategy, fallback: [] } });
   });
   afterAll(async () => {
@@ -87,6 +91,7 @@ describe('VerifySilentAuthStrategy on diagnostics_channel', () => {
     for (const off of offs) off();
     await h.close();
     await silentOnly.close();
+    everything.push(...recorded.splice(0));
     // Whatever the tests above recorded, no event ever carried a secret.
     expect(recorder.count('JWT')).toBeGreaterThan(10);
     // An error event's error is scanned with its message (JSON alone shows only own fields).
@@ -223,6 +228,32 @@ describe('VerifySilentAuthStrategy on diagnostics_channel', () => {
     expect(ended('verify')).toMatchObject({ channel: 'sms', verified: true });
     expect(outcomes()).toEqual([
       { strategy: STRATEGY, leg: 'callback', outcome: 'success', durationMs: expect.any(Number) },
+    ]);
+  });
+
+  it('skipSilentAuth: the first leg starts, moves on to SMS, keeps the flow, code_required', async () => {
+    const phoneNumber = num('2');
+    recorder.addPhoneNumber(phoneNumber);
+    const first = await h.start({ phoneNumber, skip: 'yes' }, h.browser());
+    expect(first.outcome?.info).toMatchObject({ code: 'code_required', channel: 'sms' });
+    otp(h, phoneNumber);
+    expect(sequence()).toEqual([
+      ...traced('verifyStart'),
+      ...traced('verifyNext'),
+      ...traced('firstLeg'),
+      'outcome:publish',
+    ]);
+    expect(ended('verifyStart')).toMatchObject({ channel: 'silent_auth' });
+    expect(ended('verifyNext')).toMatchObject({ channel: 'sms' });
+    expect(outcomes()).toEqual([
+      {
+        strategy: STRATEGY,
+        leg: 'first-leg',
+        outcome: 'fail',
+        code: 'code_required',
+        status: 401,
+        durationMs: expect.any(Number),
+      },
     ]);
   });
 
