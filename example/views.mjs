@@ -139,6 +139,7 @@ export function codeRequestPage({ phoneNumber = '', sandbox }) {
 
 const CHANNEL_NAMES = {
   sms: 'by SMS',
+  rcs: 'in your messages app (RCS)',
   whatsapp: 'on WhatsApp',
   voice: 'by a phone call',
   email: 'by e-mail',

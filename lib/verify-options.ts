@@ -16,8 +16,9 @@ interface VerifyCommonOptions extends Omit<CommonOptions, 'mode' | 'hashPhoneNum
   /** Shown to the user in the code message ("Acme: your code is …"); Vonage allows 16 characters. */
   brand: string;
   /**
-   * Channels tried, in order, after silent authentication: `'sms'`, `'whatsapp'`, `'voice'`,
-   * `'email'` (the last needs an address: the `email` authenticate option or body field).
+   * Channels tried, in order, after silent authentication: `'sms'`, `'rcs'` (Vonage's default RCS
+   * agent), `'whatsapp'`, `'voice'`, `'email'` (the last needs an address: the `email`
+   * authenticate option or body field).
    * Default `['sms']`; `[]` means silent authentication only.
    */
   fallback?: FallbackChannel[];
@@ -95,7 +96,7 @@ export interface ResolvedVerifyOptions {
 }
 
 const OWNER = 'VerifySilentAuthStrategy';
-const CHANNELS: ReadonlySet<string> = new Set(['sms', 'whatsapp', 'voice', 'email']);
+const CHANNELS: ReadonlySet<string> = new Set(['sms', 'rcs', 'whatsapp', 'voice', 'email']);
 
 function fallbackChannels(value: unknown): readonly FallbackChannel[] {
   if (value === undefined) return VERIFY_DEFAULTS.fallback;
@@ -105,7 +106,7 @@ function fallbackChannels(value: unknown): readonly FallbackChannel[] {
     new Set(value).size !== value.length
   ) {
     throw new TypeError(
-      `${OWNER} requires fallback to list distinct channels among 'sms', 'whatsapp', 'voice', 'email'`,
+      `${OWNER} requires fallback to list distinct channels among 'sms', 'rcs', 'whatsapp', 'voice', 'email'`,
     );
   }
   return [...(value as FallbackChannel[])];

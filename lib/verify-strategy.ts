@@ -24,7 +24,7 @@ import { SCRIPT_ASSET, sendFragmentPage, sendFragmentScript } from './verify-pag
 
 /**
  * Passport strategy for Vonage Verify v2: silent authentication first, then a one-time code by
- * SMS, WhatsApp, voice or e-mail (docs/verify.md).
+ * SMS, RCS, WhatsApp, voice or e-mail (docs/verify.md).
  *
  * First leg (a `phoneNumber`): starts the workflow and redirects to Vonage's `check_url`.
  * Callback `GET`: a small page posts the URL fragment (`request_id`, `code`) back. Callback `POST`:

@@ -11,7 +11,7 @@ import { postToOperator, type BackChannelOptions, type BackChannelResponse } fro
 import { bodyField, operatorString, readOperatorFailure } from './operator-body.js';
 
 /** The channels a code can be sent by, in the order the strategy falls back to them. */
-export type FallbackChannel = 'sms' | 'whatsapp' | 'voice' | 'email';
+export type FallbackChannel = 'sms' | 'rcs' | 'whatsapp' | 'voice' | 'email';
 export type Verify2Channel = 'silent_auth' | FallbackChannel;
 
 export interface WorkflowStep {

@@ -16,7 +16,7 @@ export interface SandboxContext {
   readonly jwtMaxLifetimeSeconds: number;
   /** `SandboxOptions.strict`: `state` required (≥ 8 characters) and access tokens single-use. */
   readonly strict: boolean;
-  /** Codes "sent" by SMS, WhatsApp, voice or e-mail. */
+  /** Codes "sent" by SMS, RCS, WhatsApp, voice or e-mail. */
   readonly outbox: Outbox;
   /** The sandbox's own base URL (for `check_url`), once it listens. */
   baseUrl(): string;

@@ -199,7 +199,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<CliHandle | und
   io.log(`CAMARA v2:      ${camaraEndpoints.verifyURL} ${camaraEndpoints.devicePhoneNumberURL}`);
   const { verifyBaseURL, outboxURL } = sandbox.verify2Endpoints;
   io.log(`Verify v2:      ${verifyBaseURL}/v2/verify (verifyBaseURL ${verifyBaseURL})`);
-  io.log(`Outbox:         ${outboxURL} (codes "sent" by SMS, WhatsApp, voice, e-mail)`);
+  io.log(`Outbox:         ${outboxURL} (codes "sent" by SMS, RCS, WhatsApp, voice, e-mail)`);
   if (demo !== undefined) {
     io.log('');
     io.log('Paste into the shell that runs your app (the README quick start reads these):');

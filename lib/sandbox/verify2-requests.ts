@@ -3,11 +3,21 @@ import { E164_PATTERN } from '../phone-number.js';
 import { randomSecret } from './store.js';
 import { resolveDevice, type DeviceResolution } from './virtual-operator.js';
 
-/** Verify v2 channels the sandbox serves (`whatsapp_interactive` and RCS are out of scope). */
-export type Verify2Channel = 'silent_auth' | 'sms' | 'whatsapp' | 'voice' | 'email';
+/**
+ * Verify v2 channels the sandbox serves. `rcs` sends its code like SMS (an RCS step's optional
+ * `from`, the sender agent, is accepted and not used); `whatsapp_interactive` is out of scope.
+ */
+export type Verify2Channel = 'silent_auth' | 'sms' | 'rcs' | 'whatsapp' | 'voice' | 'email';
 export type CodeChannel = Exclude<Verify2Channel, 'silent_auth'>;
 
-const CHANNELS: ReadonlySet<string> = new Set(['silent_auth', 'sms', 'whatsapp', 'voice', 'email']);
+const CHANNELS: ReadonlySet<string> = new Set([
+  'silent_auth',
+  'sms',
+  'rcs',
+  'whatsapp',
+  'voice',
+  'email',
+]);
 
 export interface WorkflowStep {
   channel: Verify2Channel;
@@ -90,7 +100,7 @@ function parseStep(value: unknown, index: number): WorkflowStep | string {
   if (!isRecord(value)) return `workflow[${index}] must be an object`;
   const { channel, to } = value;
   if (typeof channel !== 'string' || !CHANNELS.has(channel)) {
-    return `workflow[${index}].channel must be one of silent_auth, sms, whatsapp, voice, email`;
+    return `workflow[${index}].channel must be one of ${[...CHANNELS].join(', ')}`;
   }
   if (channel === 'silent_auth' && index !== 0) {
     return 'silent_auth must be the first channel of the workflow';

@@ -202,13 +202,14 @@ describe('codes', () => {
     );
   });
 
-  it('e-mail, WhatsApp and voice codes land in the outbox too', async () => {
+  it('RCS, e-mail, WhatsApp and voice codes land in the outbox too', async () => {
     const to = number('2');
     const started = await startVerification(
       client,
       {
         brand: 'Acme',
         workflow: [
+          { channel: 'rcs', to },
           { channel: 'whatsapp', to },
           { channel: 'voice', to },
           { channel: 'email', to: 'ada@example.com' },
@@ -216,9 +217,8 @@ describe('codes', () => {
       },
       backChannel,
     );
-    await nextWorkflow(client, started.requestId, backChannel);
-    await nextWorkflow(client, started.requestId, backChannel);
-    expect(running.sandbox.outbox(to).map((m) => m.channel)).toEqual(['whatsapp', 'voice']);
+    for (let i = 0; i < 3; i++) await nextWorkflow(client, started.requestId, backChannel);
+    expect(running.sandbox.outbox(to).map((m) => m.channel)).toEqual(['rcs', 'whatsapp', 'voice']);
     expect(running.sandbox.outbox('ada@example.com').map((m) => m.channel)).toEqual(['email']);
     const noMore = await rejection(nextWorkflow(client, started.requestId, backChannel));
     expect(noMore).toMatchObject({ status: 409, code: 'no-events' });

@@ -100,6 +100,17 @@ describe('@vonage/verify2 against the sandbox', () => {
     expect(await verify.cancel(requestId)).toBe(false);
   });
 
+  it('RCS (with a from agent ID, as the SDK types it): the code lands in the outbox', async () => {
+    const to = number('2');
+    const { requestId } = await verify.newRequest({
+      brand: 'Acme',
+      workflow: [{ channel: Channels.RCS, to, from: 'acme-agent' }],
+    });
+    const [message] = running.sandbox.outbox(to);
+    expect(message?.channel).toBe('rcs');
+    expect(await verify.checkCode(requestId, message?.code ?? '')).toBe('completed');
+  });
+
   it('a second request for the same number while one is live: 409 conflict', async () => {
     const to = number('0');
     const first = await verify.newRequest({

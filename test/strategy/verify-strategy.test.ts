@@ -194,6 +194,26 @@ describe('fallback to a code', () => {
     }
   });
 
+  it('RCS fallback: code_required names rcs, and the RCS code signs in', async () => {
+    const rcs = await startVerifyApp({ strategy: { fallback: ['rcs', 'sms'] } });
+    try {
+      const browser = rcs.browser();
+      const phoneNumber = num('3');
+      const first = await rcs.start({ phoneNumber }, browser);
+      const fallback = await rcs.land(await rcs.openCheckURL(first.location as string), browser);
+      expect(info(fallback)).toMatchObject({ code: 'code_required', channel: 'rcs' });
+      const [message] = rcs.sandbox.outbox(phoneNumber);
+      expect(message?.channel).toBe('rcs');
+      const done = await rcs.post(
+        { state: info(fallback).flowState as string, code: message?.code },
+        browser,
+      );
+      expect(done.outcome).toMatchObject({ outcome: 'success', user: { id: phoneNumber } });
+    } finally {
+      await rcs.close();
+    }
+  });
+
   it('e-mail fallback uses the address from the form, and is left out without one', async () => {
     const mail = await startVerifyApp({ strategy: { fallback: ['email', 'voice'] } });
     try {
