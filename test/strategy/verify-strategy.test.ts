@@ -205,7 +205,7 @@ describe('fallback to a code', () => {
       const [message] = rcs.sandbox.outbox(phoneNumber);
       expect(message?.channel).toBe('rcs');
       const done = await rcs.post(
-        { state: info(fallback).flowState as string, code: message?.code },
+        { state: info(fallback).flowState as string, code: message?.code ?? '' },
         browser,
       );
       expect(done.outcome).toMatchObject({ outcome: 'success', user: { id: phoneNumber } });
