@@ -3,7 +3,9 @@
  *
  * - Without Vonage credentials it runs against the local sandbox operator, in this process.
  * - With VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH and CALLBACK_URL set it talks to the real
- *   Vonage endpoints (docs/example.md, "Switching to real Vonage", has the application set-up).
+ *   Vonage endpoints (docs/example.md, "Switching to real Vonage", has the application set-up), or
+ *   to those VONAGE_AUTHORIZATION_URL, VONAGE_TOKEN_URL and VONAGE_VERIFY_URL name (the block the
+ *   sandbox CLI prints).
  * - STRATEGY=verify signs in with Verify v2: silent authentication, then a code by SMS.
  * - PROVIDER=camara runs Number Verification against the sandbox in CAMARA v2 mode (discovery,
  *   private_key_jwt, PKCE, the v2 paths) through the camara() provider.
@@ -93,11 +95,20 @@ async function startWithVonage() {
     process.exit(2);
   }
   const { createApp } = await import('./app.mjs');
-  // No endpoint options: the strategy's defaults are Vonage's production endpoints.
+  // The endpoint variables the sandbox CLI prints (`number-verification-sandbox`), when set;
+  // unset, the strategy's defaults are Vonage's production endpoints.
+  const endpoints = Object.fromEntries(
+    Object.entries({
+      authorizationURL: process.env.VONAGE_AUTHORIZATION_URL,
+      tokenURL: process.env.VONAGE_TOKEN_URL,
+      verifyURL: process.env.VONAGE_VERIFY_URL,
+    }).filter(([, value]) => value),
+  );
   const app = createApp({
     applicationId,
     privateKey: readFileSync(privateKeyPath),
     callbackURL,
+    ...endpoints,
     strategy,
     sessionSecret: process.env.SESSION_SECRET,
   });
@@ -106,8 +117,12 @@ async function startWithVonage() {
     server.once('error', reject);
     server.listen(port, host, resolve);
   });
+  const operator =
+    endpoints.authorizationURL === undefined
+      ? 'Vonage'
+      : new URL(endpoints.authorizationURL).origin;
   console.log(`
-Silent login example, running against Vonage (application ${applicationId}).
+Silent login example, running against ${operator} (application ${applicationId}).
 
   Listening on http://${host}:${port}; open it through ${new URL(callbackURL).origin}
   (the callback URL's origin, so the session cookie is the one the callback sees).

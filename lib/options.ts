@@ -224,10 +224,10 @@ export function milliseconds(value: unknown, option: string, owner = PREFIX): nu
   return value as number;
 }
 
-function phoneCountry(value: unknown): CountryCode | undefined {
+export function phoneCountry(value: unknown, owner = PREFIX): CountryCode | undefined {
   if (value === undefined || isPhoneCountry(value)) return value;
   throw new TypeError(
-    `${PREFIX} requires defaultCountry to be an ISO 3166 alpha-2 code in upper case, e.g. 'GB'`,
+    `${owner} requires defaultCountry to be an ISO 3166 alpha-2 code in upper case, e.g. 'GB'`,
   );
 }
 

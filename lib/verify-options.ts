@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { optionalBoolean, optionalString, parseEndpoint, requireString } from './option-checks.js';
-import { milliseconds, stateStore, type CommonOptions } from './options.js';
+import { milliseconds, phoneCountry, stateStore, type CommonOptions } from './options.js';
 import { parseSigningKey } from './protocol/client-auth.js';
+import type { CountryCode } from './phone-number.js';
 import type { FallbackChannel } from './protocol/verify2.js';
 import type { StateStore } from './state/store.js';
 
@@ -87,6 +88,7 @@ export interface ResolvedVerifyOptions {
   channelTimeout: number | undefined;
   verifyBaseURL: URL;
   phoneNumberField: string;
+  defaultCountry: CountryCode | undefined;
   emailField: string;
   timeout: number;
   stateMaxAge: number;
@@ -156,6 +158,7 @@ export function resolveVerifyOptions(
     phoneNumberField:
       optionalString(options.phoneNumberField, 'phoneNumberField', OWNER) ??
       VERIFY_DEFAULTS.phoneNumberField,
+    defaultCountry: phoneCountry(options.defaultCountry, OWNER),
     emailField:
       optionalString(options.emailField, 'emailField', OWNER) ?? VERIFY_DEFAULTS.emailField,
     timeout: milliseconds(options.timeout, 'timeout', OWNER) ?? VERIFY_DEFAULTS.timeout,

@@ -106,7 +106,7 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
     email: string | undefined,
     options: VerifyAuthenticateOptions,
   ): Promise<void> {
-    const phoneNumber = normalizePhoneNumber(requested);
+    const phoneNumber = normalizePhoneNumber(requested, this._options.defaultCountry);
     if (phoneNumber === undefined) return this._engine.fail(this, 'invalid_phone_number');
     const { fallback, callbackURL, brand, codeLength, locale, channelTimeout } = this._options;
     let flow: ActiveFlow;

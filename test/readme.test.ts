@@ -58,6 +58,8 @@ describe('README', () => {
       'providers',
       'verify',
       'security',
+      'observability',
+      'state-stores',
     ])
       expect(readme).toContain(`](docs/${page}.md`);
   });

@@ -1,7 +1,8 @@
 /**
- * `passport-number-verification/sandbox`: a local, strict, Vonage-compatible Number Verification
- * operator (OIDC authorization, token endpoint, Vonage v0.3.1 and CAMARA v2.1.0 APIs) and Vonage Verify v2
- * with silent authentication and an outbox for the codes it "sends".
+ * `passport-number-verification/sandbox`: a local, Vonage-compatible Number Verification operator
+ * (OIDC authorization, token endpoint, Vonage v0.3.1 and CAMARA v2.1.0 APIs) and Vonage Verify v2
+ * with silent authentication and an outbox for the codes it "sends". Lenient like Vonage by
+ * default; `strict: true` for the RFC rules.
  */
 import { SandboxServer } from './server.js';
 import type { Sandbox, SandboxOptions } from './types.js';

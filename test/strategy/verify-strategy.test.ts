@@ -194,6 +194,22 @@ describe('fallback to a code', () => {
     }
   });
 
+  it('defaultCountry reads national input, as NumberVerificationStrategy does', async () => {
+    const gb = await startVerifyApp({ strategy: { defaultCountry: 'GB' } });
+    try {
+      const browser = gb.browser();
+      const first = await gb.start({ phoneNumber: '07400 123456' }, browser);
+      const result = await gb.land(await gb.openCheckURL(first.location as string), browser);
+      expect(result.outcome).toMatchObject({ outcome: 'success', user: { id: '+447400123456' } });
+      expect((await h.start({ phoneNumber: '07400 123456' }, h.browser())).outcome).toMatchObject({
+        outcome: 'fail',
+        info: { code: 'invalid_phone_number' },
+      });
+    } finally {
+      await gb.close();
+    }
+  });
+
   it('RCS fallback: code_required names rcs, and the RCS code signs in', async () => {
     const rcs = await startVerifyApp({ strategy: { fallback: ['rcs', 'sms'] } });
     try {
@@ -452,6 +468,7 @@ describe('options', () => {
     [{ locale: 'english' }, /locale/],
     [{ verifyBaseURL: 'http://api.example' }, /verifyBaseURL/],
     [{ callbackURL: 'not a url' }, /callbackURL/],
+    [{ defaultCountry: 'gb' }, /VerifySilentAuthStrategy requires defaultCountry/],
   ])('%j is refused', (override, message) => {
     expect(
       () => new VerifySilentAuthStrategy({ ...base, ...override } as typeof base, () => undefined),
