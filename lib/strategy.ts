@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { observeOutcome } from './diagnostics.js';
-import { FlowEngine, type ActiveFlow } from './flow/engine.js';
+import type { ActiveFlow } from './flow/engine.js';
+import { FlowStrategy } from './flow/flow-strategy.js';
 import {
   callbackError,
   isCallback,
@@ -12,18 +13,16 @@ import {
 } from './flow/callback.js';
 import { isRecord } from './guards.js';
 import { checkWithOperator, type OperatorResult } from './operator-check.js';
-import {
-  resolveOptions,
-  type AuthenticateOptions,
-  type ResolvedOptions,
-  type StrategyOptions,
-  type StrategyOptionsWithRequest,
-  type VerifyFunction,
-  type VerifyFunctionWithRequest,
+import { resolveOptions } from './options.js';
+import type {
+  AuthenticateOptions,
+  ResolvedOptions,
+  StrategyOptions,
+  StrategyOptionsWithRequest,
+  VerifyFunction,
+  VerifyFunctionWithRequest,
 } from './options.js';
-import { PassportStrategyBase } from './passport-base.js';
 import { normalizePhoneNumber } from './phone-number.js';
-import { leaseDefaultDispatcher, type DispatcherLease } from './protocol/dispatcher.js';
 import { codeChallengeS256, createCodeVerifier } from './protocol/pkce.js';
 
 /**
@@ -32,18 +31,10 @@ import { codeChallengeS256, createCodeVerifier } from './protocol/pkce.js';
  *
  * First leg: redirects the browser to the operator (with the typed number as `login_hint` in
  * verify mode). Callback: consumes the state, then token, verify or share, then the app's `verify`.
- *
- * Passport runs each request on `Object.create(strategy)`, so state lives in ordinary
- * properties (not `#private` fields, which a derived object cannot reach).
  */
-export class NumberVerificationStrategy extends PassportStrategyBase {
-  override name: string;
+export class NumberVerificationStrategy extends FlowStrategy {
   /** @internal */
-  protected readonly _options: ResolvedOptions;
-  /** @internal */
-  protected readonly _engine: FlowEngine;
-  /** @internal The shared default pool, held unless the app passed its own `dispatcher`. */
-  protected readonly _dispatcherLease: DispatcherLease | undefined;
+  declare protected readonly _options: ResolvedOptions;
 
   constructor(options: StrategyOptions, verify: VerifyFunction);
   constructor(options: StrategyOptionsWithRequest, verify: VerifyFunctionWithRequest);
@@ -51,34 +42,7 @@ export class NumberVerificationStrategy extends PassportStrategyBase {
     options: StrategyOptions | StrategyOptionsWithRequest,
     verify: VerifyFunction | VerifyFunctionWithRequest,
   ) {
-    super();
-    if (typeof verify !== 'function') {
-      throw new TypeError('NumberVerificationStrategy requires a verify function');
-    }
-    const resolved = resolveOptions(options);
-    this._dispatcherLease = resolved.dispatcher ? undefined : leaseDefaultDispatcher();
-    this._options = {
-      ...resolved,
-      dispatcher: resolved.dispatcher ?? this._dispatcherLease?.dispatcher,
-    };
-    this.name = this._options.name;
-    const { store, stateMaxAge, passReqToCallback } = this._options;
-    this._engine = new FlowEngine({
-      name: this.name,
-      owner: 'NumberVerificationStrategy',
-      store,
-      stateMaxAge,
-      verify,
-      passReqToCallback,
-    });
-  }
-
-  /**
-   * Lets go of the default back-channel pool, closing it once no other strategy uses it (on
-   * shutdown, in tests). A `dispatcher` passed in the options is the app's to close. Idempotent.
-   */
-  close(): Promise<void> {
-    return this._dispatcherLease?.release() ?? Promise.resolve();
+    super('NumberVerificationStrategy', () => resolveOptions(options), verify);
   }
 
   /** [Passport method] Runs the first leg or the callback; every outcome goes through an action. */

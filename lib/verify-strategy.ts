@@ -2,13 +2,12 @@ import type { Request } from 'express';
 import { observeOutcome } from './diagnostics.js';
 import type { FailureCode } from './errors.js';
 import { verifyFailure, type VerifyLeg } from './verify-outcomes.js';
-import { FlowEngine, type ActiveFlow } from './flow/engine.js';
+import type { ActiveFlow } from './flow/engine.js';
+import { FlowStrategy } from './flow/flow-strategy.js';
 import { readQuery, singleString, type Query } from './flow/callback.js';
 import { isRecord } from './guards.js';
 import type { VerifyFunction, VerifyFunctionWithRequest } from './options.js';
-import { PassportStrategyBase } from './passport-base.js';
 import { normalizePhoneNumber } from './phone-number.js';
-import { leaseDefaultDispatcher, type DispatcherLease } from './protocol/dispatcher.js';
 import { silentAuthWorkflow } from './protocol/verify2.js';
 import { VerifyCalls } from './verify-calls.js';
 import { readCallbackRequest } from './verify-callback.js';
@@ -30,16 +29,12 @@ import { SCRIPT_ASSET, sendFragmentPage, sendFragmentScript } from './verify-pag
  * Callback `GET`: a small page posts the URL fragment (`request_id`, `code`) back. Callback `POST`:
  * checks the fragment's code, or the code the user typed, against this browser's pending flow.
  */
-export class VerifySilentAuthStrategy extends PassportStrategyBase {
-  override name: string;
+export class VerifySilentAuthStrategy extends FlowStrategy {
   /** @internal */
-  protected readonly _options: ResolvedVerifyOptions;
-  /** @internal */
-  protected readonly _engine: FlowEngine;
+  declare protected readonly _options: ResolvedVerifyOptions;
+
   /** @internal */
   protected readonly _calls: VerifyCalls;
-  /** @internal The shared default pool, held unless the app passed its own `dispatcher`. */
-  protected readonly _dispatcherLease: DispatcherLease | undefined;
 
   constructor(options: VerifyStrategyOptions, verify: VerifyFunction);
   constructor(options: VerifyStrategyOptionsWithRequest, verify: VerifyFunctionWithRequest);
@@ -47,32 +42,8 @@ export class VerifySilentAuthStrategy extends PassportStrategyBase {
     options: VerifyStrategyOptions | VerifyStrategyOptionsWithRequest,
     verify: VerifyFunction | VerifyFunctionWithRequest,
   ) {
-    super();
-    if (typeof verify !== 'function') {
-      throw new TypeError('VerifySilentAuthStrategy requires a verify function');
-    }
-    const resolved = resolveVerifyOptions(options);
-    this._dispatcherLease = resolved.dispatcher ? undefined : leaseDefaultDispatcher();
-    this._options = {
-      ...resolved,
-      dispatcher: resolved.dispatcher ?? this._dispatcherLease?.dispatcher,
-    };
-    this.name = this._options.name;
-    const { store, stateMaxAge, passReqToCallback } = this._options;
-    this._engine = new FlowEngine({
-      name: this.name,
-      owner: 'VerifySilentAuthStrategy',
-      store,
-      stateMaxAge,
-      verify,
-      passReqToCallback,
-    });
+    super('VerifySilentAuthStrategy', () => resolveVerifyOptions(options), verify);
     this._calls = new VerifyCalls(this._options);
-  }
-
-  /** Lets go of the default back-channel pool (see `NumberVerificationStrategy.close`). */
-  close(): Promise<void> {
-    return this._dispatcherLease?.release() ?? Promise.resolve();
   }
 
   /** [Passport method] Routes the request; every outcome goes through an action. */
