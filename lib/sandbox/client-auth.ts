@@ -64,15 +64,28 @@ export async function authenticateClient(
       description: `the JWT exp is more than ${ctx.jwtMaxLifetimeSeconds} s ahead`,
     };
   }
+  const replay = claimJwtId(ctx, application, jti, exp, 'JWT');
+  return replay === undefined ? { ok: true, application } : { ok: false, description: replay };
+}
+
+/**
+ * Records a client JWT's `jti` until its `exp` (plus skew), so each one is accepted once per
+ * application (RFC 7523 §3 item 7). Returns why it is refused, or undefined once recorded.
+ */
+export function claimJwtId(
+  ctx: SandboxContext,
+  application: RegisteredApplication,
+  jti: unknown,
+  exp: number,
+  what: 'JWT' | 'assertion',
+): string | undefined {
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) {
-    return { ok: false, description: 'the JWT jti must be a non-empty string' };
+    return `the ${what} jti must be a non-empty string`;
   }
   const replayKey = `${application.applicationId}\u0000${jti}`;
-  if (ctx.store.seenJwtIds.has(replayKey)) {
-    return { ok: false, description: 'the JWT jti was already used' };
-  }
+  if (ctx.store.seenJwtIds.has(replayKey)) return `the ${what} jti was already used`;
   ctx.store.seenJwtIds.set(replayKey, { expiresAt: (exp + CLOCK_SKEW_SECONDS) * 1000 });
-  return { ok: true, application };
+  return undefined;
 }
 
 /**

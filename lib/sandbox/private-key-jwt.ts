@@ -1,5 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import { CLOCK_SKEW_SECONDS, type ClientAuthResult } from './client-auth.js';
+import { claimJwtId, CLOCK_SKEW_SECONDS, type ClientAuthResult } from './client-auth.js';
 import type { SandboxContext } from './context.js';
 
 /** RFC 7523 §2.2: the `client_assertion_type` of a JWT assertion. */
@@ -85,15 +85,8 @@ export async function authenticateAssertion(
       description: `the assertion lives longer than ${MAX_ASSERTION_LIFETIME_SECONDS} s`,
     };
   }
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) {
-    return { ok: false, description: 'the assertion jti must be a non-empty string' };
-  }
-  const replayKey = `${application.applicationId}\u0000${jti}`;
-  if (ctx.store.seenJwtIds.has(replayKey)) {
-    return { ok: false, description: 'the assertion jti was already used' };
-  }
-  ctx.store.seenJwtIds.set(replayKey, { expiresAt: (exp + CLOCK_SKEW_SECONDS) * 1000 });
-  return { ok: true, application };
+  const replay = claimJwtId(ctx, application, jti, exp, 'assertion');
+  return replay === undefined ? { ok: true, application } : { ok: false, description: replay };
 }
 
 function describeFailure(err: unknown): string {

@@ -206,19 +206,15 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
     typeof options.provider === 'function'
       ? await options.provider(sandbox)
       : (options.provider ?? TEST_PROVIDER);
-  const strategyOptions = withProvider(
-    provider,
-    {
-      applicationId,
-      privateKey: keys.privateKeyPem,
-      callbackURL,
-      ...sandbox.endpoints,
-      timeout: 2_000,
-      ...options.strategy,
-    },
-    sandbox,
-    options.camara,
-  );
+  const baseOptions = {
+    applicationId,
+    privateKey: keys.privateKeyPem,
+    callbackURL,
+    ...sandbox.endpoints,
+    timeout: 2_000,
+    ...options.strategy,
+  };
+  const strategyOptions = withProvider(provider, baseOptions, sandbox, options.camara);
   const strategy = options.verifyWithRequest
     ? new NumberVerificationStrategy(
         { ...strategyOptions, passReqToCallback: true },
@@ -232,20 +228,7 @@ export async function startLoginApp(options: LoginAppOptions = {}): Promise<Logi
   const other =
     options.otherStrategy &&
     new NumberVerificationStrategy(
-      withProvider(
-        provider,
-        {
-          applicationId,
-          privateKey: keys.privateKeyPem,
-          callbackURL,
-          ...sandbox.endpoints,
-          timeout: 2_000,
-          ...options.strategy,
-          ...options.otherStrategy,
-        },
-        sandbox,
-        options.camara,
-      ),
+      withProvider(provider, { ...baseOptions, ...options.otherStrategy }, sandbox, options.camara),
       (phoneNumber: string, done) => done(null, { id: phoneNumber }),
     );
   if (other) passport.use(other);
